@@ -1,0 +1,96 @@
+// Little-endian fixed-width integers and LEB128 varints, the only integer
+// encodings the log format uses (docs/FORMAT.md). Byte-by-byte so the result
+// never depends on the host's endianness or alignment rules.
+#ifndef PMAP_CODING_H_
+#define PMAP_CODING_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pmap {
+
+inline void EncodeFixed32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+inline void EncodeFixed64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+inline uint32_t DecodeFixed32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<uint32_t>(u[0]) | (static_cast<uint32_t>(u[1]) << 8) |
+         (static_cast<uint32_t>(u[2]) << 16) |
+         (static_cast<uint32_t>(u[3]) << 24);
+}
+
+inline uint64_t DecodeFixed64(const char* p) {
+  return static_cast<uint64_t>(DecodeFixed32(p)) |
+         (static_cast<uint64_t>(DecodeFixed32(p + 4)) << 32);
+}
+
+inline void PutFixed32(std::string* dst, uint32_t v) {
+  char buf[4];
+  EncodeFixed32(buf, v);
+  dst->append(buf, 4);
+}
+
+inline void PutFixed64(std::string* dst, uint64_t v) {
+  char buf[8];
+  EncodeFixed64(buf, v);
+  dst->append(buf, 8);
+}
+
+// Number of bytes PutVarint32 writes for `v` (1..5).
+inline int VarintLength(uint32_t v) {
+  int len = 1;
+  while (v >= 128) {
+    v >>= 7;
+    ++len;
+  }
+  return len;
+}
+
+inline void PutVarint32(std::string* dst, uint32_t v) {
+  char buf[5];
+  int n = 0;
+  while (v >= 128) {
+    buf[n++] = static_cast<char>(v | 128);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  dst->append(buf, n);
+}
+
+// Parses a varint32 from the front of *input and advances it. Returns false,
+// leaving *input unspecified, on a truncated or over-long (> 5 bytes, or
+// > 2^32-1) encoding.
+inline bool GetVarint32(std::string_view* input, uint32_t* value) {
+  uint32_t result = 0;
+  for (int shift = 0, i = 0; i < 5 && i < static_cast<int>(input->size());
+       ++i, shift += 7) {
+    uint32_t byte = static_cast<unsigned char>((*input)[i]);
+    if (i == 4 && byte > 0x0f) return false;  // bits above 2^32
+    result |= (byte & 127) << shift;
+    if ((byte & 128) == 0) {
+      *value = result;
+      input->remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
+// Parses a varint32 length followed by that many bytes.
+inline bool GetLengthPrefixed(std::string_view* input, std::string_view* out) {
+  uint32_t len;
+  if (!GetVarint32(input, &len) || len > input->size()) return false;
+  *out = input->substr(0, len);
+  input->remove_prefix(len);
+  return true;
+}
+
+}  // namespace pmap
+
+#endif  // PMAP_CODING_H_

@@ -1,0 +1,180 @@
+#include "engine.h"
+
+#include <utility>
+
+#include "coding.h"
+#include "log_writer.h"
+
+namespace pmap {
+
+Engine::Engine(EngineOptions options) : options_(options) {
+  if (options_.max_record_size > log::kMaxMaxRecordSize) {
+    options_.max_record_size = log::kMaxMaxRecordSize;
+  }
+}
+
+Status Engine::Recover(std::string_view file, RecoveryReport* report) {
+  index_.Clear();
+  pending_.clear();
+  total_records_ = 0;
+  *report = RecoveryReport();
+  report->file_bytes = file.size();
+
+  LogReader reader(file, options_.max_record_size, options_.recovery);
+  Status s = reader.ReadHeader(&generation_);
+  if (s.ok()) {
+    uint8_t type;
+    std::string_view payload;
+    while (reader.ReadRecord(&type, &payload)) {
+      ApplyRecord(type, payload);
+      ++report->records;
+    }
+    s = reader.status();
+  }
+  if (!s.ok()) {
+    index_.Clear();
+    total_records_ = 0;
+    generation_ = 0;
+    return s;
+  }
+  report->generation = generation_;
+  report->valid_bytes = reader.valid_end();
+  report->damaged = reader.damaged();
+  report->needs_rewrite = reader.damaged_before_valid_data();
+  taken_log_bytes_ = reader.valid_end();
+  if (!reader.has_header()) {
+    log::AppendFileHeader(generation_, &pending_);
+  }
+  return Status::OK();
+}
+
+void Engine::ApplyRecord(uint8_t type, std::string_view payload) {
+  // The reader has validated the payload.
+  switch (type) {
+    case log::kPut: {
+      uint32_t key_len = 0;
+      GetVarint32(&payload, &key_len);
+      index_.Put(payload.substr(0, key_len), payload.substr(key_len));
+      ++total_records_;
+      break;
+    }
+    case log::kDelete:
+      index_.Erase(payload);
+      ++total_records_;
+      break;
+    case log::kClear:
+      index_.Clear();
+      ++total_records_;
+      break;
+    case log::kBatch: {
+      uint32_t count = 0;
+      ParseBatchCount(&payload, &count);
+      WriteBatch::Iterate(
+          payload, count,
+          [this](std::string_view k, std::string_view v) { index_.Put(k, v); },
+          [this](std::string_view k) { index_.Erase(k); });
+      total_records_ += count;
+      break;
+    }
+  }
+}
+
+Status Engine::CheckSize(size_t payload_size) const {
+  if (payload_size > options_.max_record_size) {
+    return Status::InvalidArgument(
+        "record of " + std::to_string(payload_size) +
+        " bytes exceeds the maximum record size of " +
+        std::to_string(options_.max_record_size) + " bytes");
+  }
+  return Status::OK();
+}
+
+Status Engine::Put(std::string_view key, std::string_view value) {
+  Status s = CheckSize(log::PutPayloadSize(key, value));
+  if (!s.ok()) return s;
+  log::AppendPut(key, value, &pending_);
+  index_.Put(key, value);
+  ++total_records_;
+  return Status::OK();
+}
+
+Status Engine::Delete(std::string_view key, bool* existed) {
+  Status s = CheckSize(key.size());
+  if (!s.ok()) return s;
+  const bool found = index_.Erase(key);
+  if (existed != nullptr) *existed = found;
+  if (found) {
+    log::AppendDelete(key, &pending_);
+    ++total_records_;
+  }
+  return Status::OK();
+}
+
+Status Engine::Clear() {
+  if (index_.empty()) return Status::OK();
+  log::AppendClear(&pending_);
+  index_.Clear();
+  ++total_records_;
+  return Status::OK();
+}
+
+Status Engine::Write(const WriteBatch& batch) {
+  if (batch.empty()) return Status::OK();
+  Status s = CheckSize(batch.PayloadSize());
+  if (!s.ok()) return s;
+  log::AppendBatch(batch, &pending_);
+  WriteBatch::Iterate(
+      batch.ops(), batch.count(),
+      [this](std::string_view k, std::string_view v) { index_.Put(k, v); },
+      [this](std::string_view k) { index_.Erase(k); });
+  total_records_ += batch.count();
+  return Status::OK();
+}
+
+std::string Engine::TakePending() {
+  std::string out;
+  SwapPending(&out);
+  return out;
+}
+
+void Engine::SwapPending(std::string* out) {
+  out->clear();
+  out->swap(pending_);
+  taken_log_bytes_ += out->size();
+}
+
+EngineStats Engine::stats() const {
+  EngineStats st;
+  st.live_records = index_.size();
+  st.total_records = total_records_;
+  st.pending_bytes = pending_.size();
+  st.log_bytes = taken_log_bytes_ + pending_.size();
+  st.generation = generation_;
+  st.dead_ratio = total_records_ == 0
+                      ? 0.0
+                      : static_cast<double>(total_records_ - st.live_records) /
+                            static_cast<double>(total_records_);
+  return st;
+}
+
+bool Engine::ShouldCompact() const {
+  return options_.compaction.ShouldCompact(
+      total_records_, index_.size(), taken_log_bytes_ + pending_.size());
+}
+
+std::string Engine::EncodeSnapshot(Snapshot* info) const {
+  std::string out;
+  *info = EncodeSnapshot(size_t{1} << 20,
+                         [&out](std::string_view piece) { out.append(piece); });
+  return out;
+}
+
+void Engine::SnapshotInstalled(const Snapshot& snapshot) {
+  generation_ = snapshot.generation;
+  total_records_ = snapshot.records + (total_records_ - snapshot.records_at_start);
+  // Nothing was taken while the snapshot was stored (see engine.h), so the
+  // log is now exactly the snapshot.
+  taken_log_bytes_ = snapshot.bytes;
+}
+
+}  // namespace pmap

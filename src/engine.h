@@ -1,0 +1,127 @@
+// Engine: the sans-I/O heart of a store. It owns the in-memory ordered index
+// and turns every operation into log bytes in a pending buffer; its driver
+// (native file driver, the WASM bindings' JavaScript backends) takes that
+// buffer in one piece and makes it durable. On open the driver hands it the
+// bytes of the log and it rebuilds the state. It also tells the driver when
+// to compact and produces the snapshot. It never performs I/O.
+//
+// Every write is validated before anything changes: on a non-OK Status the
+// index and the pending buffer are exactly as before.
+#ifndef PMAP_ENGINE_H_
+#define PMAP_ENGINE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compaction_policy.h"
+#include "log_format.h"
+#include "log_reader.h"
+#include "ordered_index.h"
+#include "status.h"
+#include "write_batch.h"
+
+namespace pmap {
+
+struct EngineOptions {
+  uint32_t max_record_size = log::kDefaultMaxRecordSize;
+  RecoveryMode recovery = RecoveryMode::kTolerateTornTail;
+  CompactionPolicy compaction;
+};
+
+// What Recover() found.
+struct RecoveryReport {
+  uint64_t generation = 0;
+  uint64_t file_bytes = 0;
+  // Length of the valid prefix: the driver truncates the file to this before
+  // appending. 0 when there was no valid header (a new store).
+  uint64_t valid_bytes = 0;
+  uint64_t records = 0;  // records replayed
+  std::vector<DamagedRange> damaged;
+  // Salvage skipped damage in the middle: the log should be rewritten
+  // (compacted) so that the next open does not meet it again.
+  bool needs_rewrite = false;
+};
+
+struct EngineStats {
+  uint64_t live_records = 0;   // keys in the map
+  uint64_t total_records = 0;  // operations in the log (batch ops counted)
+  uint64_t log_bytes = 0;      // file size once pending bytes are written
+  uint64_t pending_bytes = 0;  // encoded but not yet taken by the driver
+  uint64_t generation = 0;
+  double dead_ratio = 0;       // (total - live) / total, 0 for an empty log
+};
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {});
+
+  // Replaces the state with the replay of `log` (a whole log file). On a
+  // non-OK Status the engine is empty. If the file had no valid header the
+  // pending buffer starts with a fresh one.
+  Status Recover(std::string_view log, RecoveryReport* report);
+
+  Status Put(std::string_view key, std::string_view value);
+  // Deleting an absent key is a no-op and writes nothing; *existed says which.
+  Status Delete(std::string_view key, bool* existed = nullptr);
+  Status Clear();
+  Status Write(const WriteBatch& batch);
+
+  const OrderedIndex& index() const { return index_; }
+  // At() needs positions ready; see OrderedIndex.
+  void PreparePositions() { index_.PreparePositions(); }
+
+  bool has_pending() const { return !pending_.empty(); }
+  size_t pending_size() const { return pending_.size(); }
+  // Hands the pending bytes to the driver and empties the buffer. The
+  // driver must append them to the log in the order it takes them.
+  std::string TakePending();
+  // Moves the pending bytes into *out (which is cleared first), keeping
+  // their capacity for reuse.
+  void SwapPending(std::string* out);
+
+  EngineStats stats() const;
+  bool ShouldCompact() const;
+
+  // Compaction. The driver first writes out the pending bytes, then encodes
+  // a snapshot: the complete bytes of a new log, a header with generation + 1
+  // then one PUT per live entry in insertion order. Writes may go on while it
+  // stores the snapshot, but their pending bytes must not reach the old log;
+  // once the snapshot has replaced the log, SnapshotInstalled() accounts for
+  // it and the pending bytes go to the new log. If storing the snapshot
+  // fails, nothing needs undoing: the old log plus the pending bytes are
+  // still the whole state.
+  struct Snapshot {
+    uint64_t generation = 0;
+    uint64_t bytes = 0;
+    uint64_t records = 0;           // live entries written
+    uint64_t records_at_start = 0;  // total_records when it was taken
+  };
+  // Requires !has_pending(). Calls sink(std::string_view) with consecutive
+  // pieces of about `chunk_size` bytes.
+  template <typename Sink>
+  Snapshot EncodeSnapshot(size_t chunk_size, Sink&& sink) const;
+  // The whole snapshot in one string (small stores, tests).
+  std::string EncodeSnapshot(Snapshot* info) const;
+  void SnapshotInstalled(const Snapshot& snapshot);
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  Status CheckSize(size_t payload_size) const;
+  void ApplyRecord(uint8_t type, std::string_view payload);
+
+  EngineOptions options_;
+  OrderedIndex index_;
+  std::string pending_;
+  uint64_t generation_ = 0;
+  uint64_t taken_log_bytes_ = 0;  // log bytes already taken by the driver
+  uint64_t total_records_ = 0;
+};
+
+}  // namespace pmap
+
+#include "engine_inl.h"
+
+#endif  // PMAP_ENGINE_H_

@@ -1,0 +1,203 @@
+#include "log_reader.h"
+
+#include <cstring>
+
+#include "coding.h"
+#include "crc32c.h"
+#include "log_format.h"
+#include "write_batch.h"
+
+namespace pmap {
+
+bool ParseRecoveryMode(std::string_view name, RecoveryMode* mode) {
+  if (name == "tolerate-torn-tail") {
+    *mode = RecoveryMode::kTolerateTornTail;
+  } else if (name == "strict") {
+    *mode = RecoveryMode::kStrict;
+  } else if (name == "salvage") {
+    *mode = RecoveryMode::kSalvage;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const char* RecoveryModeName(RecoveryMode mode) {
+  switch (mode) {
+    case RecoveryMode::kTolerateTornTail:
+      return "tolerate-torn-tail";
+    case RecoveryMode::kStrict:
+      return "strict";
+    case RecoveryMode::kSalvage:
+      return "salvage";
+  }
+  return "?";
+}
+
+bool IsValidPayload(uint8_t type, std::string_view payload) {
+  switch (type) {
+    case log::kPut: {
+      uint32_t key_len;
+      return GetVarint32(&payload, &key_len) && key_len <= payload.size();
+    }
+    case log::kDelete:
+      return true;
+    case log::kClear:
+      return payload.empty();
+    case log::kBatch: {
+      uint32_t count;
+      if (!ParseBatchCount(&payload, &count)) return false;
+      return WriteBatch::Iterate(
+          payload, count, [](std::string_view, std::string_view) {},
+          [](std::string_view) {});
+    }
+    default:
+      return false;
+  }
+}
+
+LogReader::LogReader(std::string_view file, uint32_t max_record_size,
+                     RecoveryMode mode)
+    : file_(file), max_record_size_(max_record_size), mode_(mode) {}
+
+void LogReader::Fail(Status s) {
+  if (status_.ok()) status_ = std::move(s);
+}
+
+Status LogReader::ReadHeader(uint64_t* generation) {
+  *generation = 0;
+  if (file_.empty()) return Status::OK();
+  if (file_.size() < static_cast<size_t>(log::kFileHeaderSize)) {
+    // A crash while the store was being created.
+    if (mode_ == RecoveryMode::kStrict) {
+      Fail(Status::Corruption("file is " + std::to_string(file_.size()) +
+                              " bytes, shorter than the 32-byte header"));
+      return status_;
+    }
+    damaged_.push_back({0, file_.size(), "torn file header"});
+    pos_ = file_.size();
+    return Status::OK();
+  }
+  const char* h = file_.data();
+  if (std::memcmp(h, log::kMagic, sizeof(log::kMagic)) != 0) {
+    Fail(Status::Corruption("not a persistent-map log (bad magic number)"));
+    return status_;
+  }
+  uint32_t stored = crc32c::Unmask(DecodeFixed32(h + log::kFileHeaderChecksumOffset));
+  if (stored != crc32c::Value(h, log::kFileHeaderChecksumOffset)) {
+    Fail(Status::Corruption("file header has a bad checksum"));
+    return status_;
+  }
+  uint32_t version = DecodeFixed32(h + 8);
+  if (version != log::kFormatVersion) {
+    Fail(Status::Corruption("log format version " + std::to_string(version) +
+                            " is not supported (this build reads version " +
+                            std::to_string(log::kFormatVersion) + ")"));
+    return status_;
+  }
+  if (DecodeFixed32(h + 12) != 0 || DecodeFixed32(h + 24) != 0) {
+    Fail(Status::Corruption("file header has unknown flags"));
+    return status_;
+  }
+  *generation = DecodeFixed64(h + 16);
+  has_header_ = true;
+  pos_ = valid_end_ = log::kFileHeaderSize;
+  return Status::OK();
+}
+
+const char* LogReader::CheckRecordAt(size_t offset, size_t* record_size) const {
+  const size_t left = file_.size() - offset;
+  if (left < static_cast<size_t>(log::kRecordHeaderSize)) {
+    return "record header cut short by end of file";
+  }
+  const char* rec = file_.data() + offset;
+  const uint32_t length = DecodeFixed32(rec + 4);
+  const auto type = static_cast<uint8_t>(rec[8]);
+  if (type == 0 || type > log::kMaxRecordType) return "unknown record type";
+  if (length > max_record_size_) return "length exceeds the maximum record size";
+  if (length > left - log::kRecordHeaderSize) return "length beyond end of file";
+  uint32_t expected = crc32c::Unmask(DecodeFixed32(rec));
+  if (crc32c::Value(rec + 8, 1 + static_cast<size_t>(length)) != expected) {
+    return "bad checksum";
+  }
+  if (!IsValidPayload(type, std::string_view(rec + log::kRecordHeaderSize, length))) {
+    return "malformed payload";
+  }
+  *record_size = log::kRecordHeaderSize + static_cast<size_t>(length);
+  return nullptr;
+}
+
+LogReader::Scan LogReader::FindNextValidRecord(size_t from, size_t* found) const {
+  // Checksumming candidates is bounded so that a huge garbage tail cannot
+  // make an open take quadratic time; giving up is reported as corruption.
+  uint64_t budget = 64 * static_cast<uint64_t>(file_.size() - from) + (16u << 20);
+  for (size_t p = from + 1;
+       p + log::kRecordHeaderSize <= file_.size(); ++p) {
+    const char* rec = file_.data() + p;
+    const auto type = static_cast<uint8_t>(rec[8]);
+    if (type == 0 || type > log::kMaxRecordType) continue;
+    const uint32_t length = DecodeFixed32(rec + 4);
+    if (length > max_record_size_ ||
+        length > file_.size() - p - log::kRecordHeaderSize) {
+      continue;
+    }
+    if (length + 1u > budget) return Scan::kGaveUp;
+    budget -= length + 1u;
+    size_t size;
+    if (CheckRecordAt(p, &size) == nullptr) {
+      *found = p;
+      return Scan::kFound;
+    }
+  }
+  return Scan::kNotFound;
+}
+
+bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
+  while (status_.ok() && pos_ < file_.size()) {
+    size_t size = 0;
+    const char* why = CheckRecordAt(pos_, &size);
+    if (why == nullptr) {
+      const char* rec = file_.data() + pos_;
+      *type = static_cast<uint8_t>(rec[8]);
+      *payload = std::string_view(rec + log::kRecordHeaderSize,
+                                  size - log::kRecordHeaderSize);
+      if (!damaged_.empty() && damaged_.back().end == pos_) {
+        damaged_before_valid_ = true;
+      }
+      pos_ += size;
+      valid_end_ = pos_;
+      return true;
+    }
+    const std::string where = "log record at byte " + std::to_string(pos_);
+    if (mode_ == RecoveryMode::kStrict) {
+      Fail(Status::Corruption(where + " is damaged (" + why + ")"));
+      return false;
+    }
+    size_t next = 0;
+    Scan scan = FindNextValidRecord(pos_, &next);
+    if (scan == Scan::kNotFound) {  // a torn tail
+      damaged_.push_back({pos_, file_.size(), why});
+      pos_ = file_.size();
+      return false;
+    }
+    if (scan == Scan::kGaveUp) {
+      Fail(Status::Corruption(where + " is damaged (" + why +
+                              ") and the rest of the file is too large to "
+                              "check for valid records"));
+      return false;
+    }
+    if (mode_ == RecoveryMode::kTolerateTornTail) {
+      Fail(Status::Corruption(
+          where + " is damaged (" + why + ") and valid records follow at byte " +
+          std::to_string(next) +
+          "; this is not a torn tail. Open with recovery mode 'salvage' to "
+          "skip damaged records"));
+      return false;
+    }
+    damaged_.push_back({pos_, next, why});
+    pos_ = next;
+  }
+  return false;
+}
+
+}  // namespace pmap

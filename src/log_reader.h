@@ -1,0 +1,83 @@
+// LogReader walks the bytes of a log file (docs/FORMAT.md) and hands out the
+// valid records in order, applying one of three recovery modes to damage. It
+// never allocates in proportion to a length read from the file.
+#ifndef PMAP_LOG_READER_H_
+#define PMAP_LOG_READER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "status.h"
+
+namespace pmap {
+
+enum class RecoveryMode {
+  kTolerateTornTail,  // drop a damaged tail; damage before valid data fails
+  kStrict,            // any damage fails
+  kSalvage,           // skip every damaged region, report each
+};
+
+// Parses "tolerate-torn-tail" | "strict" | "salvage".
+bool ParseRecoveryMode(std::string_view name, RecoveryMode* mode);
+const char* RecoveryModeName(RecoveryMode mode);
+
+// A byte range [begin, end) of the file that was not replayed.
+struct DamagedRange {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  std::string reason;  // "bad checksum", "length beyond end of file", ...
+};
+
+class LogReader {
+ public:
+  // "file" must remain live while this reader is in use.
+  LogReader(std::string_view file, uint32_t max_record_size, RecoveryMode mode);
+
+  // Checks the file header; call once, first. On success sets *generation
+  // (0 when the file is empty or holds only a torn header, see has_header()).
+  Status ReadHeader(uint64_t* generation);
+  bool has_header() const { return has_header_; }
+
+  // Stores the next valid record in *type / *payload (pointing into the
+  // file) and returns true. Returns false at the end of the log or on an
+  // error; status() tells which.
+  bool ReadRecord(uint8_t* type, std::string_view* payload);
+
+  const Status& status() const { return status_; }
+  // Offset just past the last valid record (or the header): where the next
+  // append belongs. Bytes after it are damage that was dropped.
+  uint64_t valid_end() const { return valid_end_; }
+  // Every range that was not replayed, in file order.
+  const std::vector<DamagedRange>& damaged() const { return damaged_; }
+  // True if a damaged range lies before a valid record (salvage mode only).
+  bool damaged_before_valid_data() const { return damaged_before_valid_; }
+
+ private:
+  enum class Scan { kFound, kNotFound, kGaveUp };
+
+  // Returns nullptr if a valid record starts at `offset` (its size in
+  // *record_size), else why not.
+  const char* CheckRecordAt(size_t offset, size_t* record_size) const;
+  // Looks for a valid record starting after `from`.
+  Scan FindNextValidRecord(size_t from, size_t* found) const;
+  void Fail(Status s);
+
+  const std::string_view file_;
+  const uint32_t max_record_size_;
+  const RecoveryMode mode_;
+  size_t pos_ = 0;
+  uint64_t valid_end_ = 0;
+  bool has_header_ = false;
+  bool damaged_before_valid_ = false;
+  Status status_;
+  std::vector<DamagedRange> damaged_;
+};
+
+// Checks that `payload` is well formed for a record of `type`.
+bool IsValidPayload(uint8_t type, std::string_view payload);
+
+}  // namespace pmap
+
+#endif  // PMAP_LOG_READER_H_

@@ -1,0 +1,75 @@
+#include "log_writer.h"
+
+#include "coding.h"
+#include "crc32c.h"
+#include "log_format.h"
+
+namespace pmap {
+namespace log {
+namespace {
+
+// Reserves the record header, returns its offset in *out; the payload is then
+// appended directly after it and FinishRecord fills in length and checksum,
+// so a payload is never copied twice.
+size_t BeginRecord(RecordType type, size_t payload_size, std::string* out) {
+  size_t start = out->size();
+  out->reserve(start + kRecordHeaderSize + payload_size);
+  out->append(8, '\0');
+  out->push_back(static_cast<char>(type));
+  return start;
+}
+
+void FinishRecord(size_t start, std::string* out) {
+  char* rec = &(*out)[start];
+  const size_t payload_size = out->size() - start - kRecordHeaderSize;
+  EncodeFixed32(rec + 4, static_cast<uint32_t>(payload_size));
+  uint32_t crc = crc32c::Value(rec + 8, 1 + payload_size);
+  EncodeFixed32(rec, crc32c::Mask(crc));
+}
+
+}  // namespace
+
+void AppendFileHeader(uint64_t generation, std::string* out) {
+  size_t start = out->size();
+  out->append(kMagic, sizeof(kMagic));
+  PutFixed32(out, kFormatVersion);
+  PutFixed32(out, 0);  // flags
+  PutFixed64(out, generation);
+  PutFixed32(out, 0);  // reserved
+  PutFixed32(out, crc32c::Mask(crc32c::Value(out->data() + start,
+                                             kFileHeaderChecksumOffset)));
+}
+
+size_t PutPayloadSize(std::string_view key, std::string_view value) {
+  return VarintLength(static_cast<uint32_t>(key.size())) + key.size() +
+         value.size();
+}
+
+void AppendPut(std::string_view key, std::string_view value, std::string* out) {
+  size_t start = BeginRecord(kPut, PutPayloadSize(key, value), out);
+  PutVarint32(out, static_cast<uint32_t>(key.size()));
+  out->append(key);
+  out->append(value);
+  FinishRecord(start, out);
+}
+
+void AppendDelete(std::string_view key, std::string* out) {
+  size_t start = BeginRecord(kDelete, key.size(), out);
+  out->append(key);
+  FinishRecord(start, out);
+}
+
+void AppendClear(std::string* out) {
+  size_t start = BeginRecord(kClear, 0, out);
+  FinishRecord(start, out);
+}
+
+void AppendBatch(const WriteBatch& batch, std::string* out) {
+  size_t start = BeginRecord(kBatch, batch.PayloadSize(), out);
+  PutVarint32(out, batch.count());
+  out->append(batch.ops());
+  FinishRecord(start, out);
+}
+
+}  // namespace log
+}  // namespace pmap

@@ -1,0 +1,109 @@
+// OrderedIndex: the in-memory state of a store, a hash map from key to value
+// that remembers insertion order.
+//
+//   * Put of a new key appends it; Put of an existing key replaces the value
+//     and keeps the position. Erase keeps the order of the rest; a key put
+//     again after an erase goes to the end.
+//   * Get/Put/Erase are O(1) amortised. At(i), the i-th entry in insertion
+//     order, is O(1) while nothing has been erased and O(log n) otherwise,
+//     after PreparePositions() (amortised O(1) per write since its last call).
+//
+// Layout: entries live in a vector of slots in insertion order; an erase
+// leaves a hole that is squeezed out once holes outnumber entries. An
+// open-addressing table maps key hash -> slot. A Fenwick tree over the slots
+// (live = 1, hole = 0), maintained lazily, turns a position into a slot.
+//
+// Not thread-safe; const methods may be called concurrently with each other.
+#ifndef PMAP_ORDERED_INDEX_H_
+#define PMAP_ORDERED_INDEX_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace pmap {
+
+class OrderedIndex {
+ public:
+  OrderedIndex();
+  ~OrderedIndex();
+  OrderedIndex(const OrderedIndex&) = delete;
+  OrderedIndex& operator=(const OrderedIndex&) = delete;
+  OrderedIndex(OrderedIndex&& other) noexcept;
+  OrderedIndex& operator=(OrderedIndex&& other) noexcept;
+
+  size_t size() const { return live_; }
+  bool empty() const { return live_ == 0; }
+
+  // Sets *value (valid until the next non-const call) and returns true if
+  // `key` is present.
+  bool Get(std::string_view key, std::string_view* value) const;
+  bool Contains(std::string_view key) const { return FindBucket(key, Hash(key)) >= 0; }
+
+  // Inserts at the end or replaces in place. Returns true if the key was new.
+  bool Put(std::string_view key, std::string_view value);
+  // Returns false if `key` was absent.
+  bool Erase(std::string_view key);
+  void Clear();
+
+  // True when At() may be called without PreparePositions() first.
+  bool PositionsReady() const;
+  void PreparePositions();
+  // The i-th entry in insertion order. Requires i < size() and
+  // PositionsReady(). Views are valid until the next non-const call.
+  void At(size_t i, std::string_view* key, std::string_view* value) const;
+
+  // Calls fn(key, value) for every entry in insertion order until it
+  // returns false. Returns false if fn stopped it.
+  template <typename Fn>
+  bool ForEach(Fn&& fn) const {
+    for (const Entry* e : slots_) {
+      if (e != nullptr && !fn(e->key(), e->value())) return false;
+    }
+    return true;
+  }
+
+  // Bytes of memory held, including allocator rounding estimates.
+  size_t MemoryUsage() const;
+
+  static uint32_t Hash(std::string_view key);
+
+ private:
+  struct Entry {
+    uint32_t hash;
+    uint32_t key_len;
+    uint32_t value_len;
+    uint32_t value_cap;
+    char* bytes() { return reinterpret_cast<char*>(this + 1); }
+    const char* bytes() const { return reinterpret_cast<const char*>(this + 1); }
+    std::string_view key() const { return {bytes(), key_len}; }
+    std::string_view value() const { return {bytes() + key_len, value_len}; }
+  };
+  struct Bucket {
+    uint32_t slot_plus1;  // 0 = empty
+    uint32_t hash;
+  };
+
+  static Entry* NewEntry(uint32_t hash, std::string_view key, std::string_view value);
+  // Index of the bucket holding `key`, or -1.
+  int64_t FindBucket(std::string_view key, uint32_t hash) const;
+  void InsertBucket(uint32_t slot, uint32_t hash);
+  void EraseBucket(size_t bucket);
+  void Rehash(size_t capacity);
+  void SqueezeHoles();
+  void FreeAll();
+
+  std::vector<Entry*> slots_;     // insertion order; nullptr = erased
+  std::vector<Bucket> buckets_;   // power-of-two size
+  size_t live_ = 0;
+  size_t holes_ = 0;
+  // Fenwick tree over slots_[0, covered_), 1-based in tree_[1..covered_].
+  std::vector<uint32_t> tree_;
+  size_t covered_ = 0;
+  std::vector<uint32_t> pending_erased_;  // covered slots erased since
+};
+
+}  // namespace pmap
+
+#endif  // PMAP_ORDERED_INDEX_H_

@@ -1,0 +1,38 @@
+// The default value codec (docs/FORMAT.md, "Value encoding"): how JSON
+// values and byte strings are stored as log values, and how a stored value
+// is shown as JSON text (pmap dump, CSV) and read back.
+#ifndef PMAP_VALUE_CODEC_H_
+#define PMAP_VALUE_CODEC_H_
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "status.h"
+
+namespace pmap {
+
+constexpr char kBytesTag = '\x01';
+
+// JSON value -> stored bytes. A binary json value becomes 0x01 + its bytes;
+// anything else its compact JSON text. InvalidArgument if the json holds
+// text that is not valid UTF-8 (it could not be read back).
+Status EncodeValue(const nlohmann::json& value, std::string* out);
+// Stored bytes -> JSON value. Corruption if the bytes are neither.
+Status DecodeValue(std::string_view stored, nlohmann::json* value);
+
+// Stored bytes -> one line of JSON text: JSON values as stored, byte strings
+// as {"$bytes":"<base64>"}, undecodable bytes (a custom codec's) as
+// {"$raw":"<base64>"}.
+std::string ValueToText(std::string_view stored);
+// The inverse of ValueToText for any JSON text a person may write. Errors
+// name the position in `text`.
+Status TextToValue(std::string_view text, std::string* stored);
+
+std::string Base64Encode(std::string_view bytes);
+bool Base64Decode(std::string_view text, std::string* bytes);
+
+}  // namespace pmap
+
+#endif  // PMAP_VALUE_CODEC_H_
