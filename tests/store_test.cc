@@ -1,0 +1,406 @@
+// The native Store: persistence, order, model-based random sequences with
+// reopen and compaction, locking, torn tails, read-only opens, bad input.
+#include "native/store.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "gtest/gtest.h"
+#include "test_util.h"
+
+namespace pmap {
+namespace {
+
+using Entries = std::vector<std::pair<std::string, std::string>>;
+using test::Contents;
+
+std::unique_ptr<Store> OpenOrDie(const std::string& path, StoreOptions options = {},
+                                 RecoveryReport* report = nullptr) {
+  std::unique_ptr<Store> store;
+  Status s = Store::Open(path, options, &store, report);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return store;
+}
+
+TEST(StoreTest, WritesSurviveCloseAndReopenInInsertionOrder) {
+  test::TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store->Put("b", "2").ok());
+    ASSERT_TRUE(store->Put("a", "1").ok());
+    ASSERT_TRUE(store->Put("c", "3").ok());
+    ASSERT_TRUE(store->Put("b", "two").ok());
+    bool existed = false;
+    ASSERT_TRUE(store->Delete("a", &existed).ok());
+    EXPECT_TRUE(existed);
+    ASSERT_TRUE(store->Delete("nope", &existed).ok());
+    EXPECT_FALSE(existed);
+    ASSERT_TRUE(store->Put("a", "again").ok());
+    ASSERT_TRUE(store->Close().ok());
+  }
+  auto store = OpenOrDie(path);
+  EXPECT_EQ(Entries({{"b", "two"}, {"c", "3"}, {"a", "again"}}), Contents(*store));
+  std::string k, v;
+  ASSERT_TRUE(store->At(2, &k, &v));
+  EXPECT_EQ("a", k);
+  EXPECT_FALSE(store->At(3, &k, &v));
+  EXPECT_TRUE(store->Contains("c"));
+  EXPECT_EQ(3u, store->size());
+}
+
+TEST(StoreTest, BatchAndModifyAndClearPersist) {
+  test::TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    auto store = OpenOrDie(path);
+    WriteBatch batch;
+    batch.Put("x", "1");
+    batch.Put("y", "2");
+    batch.Delete("x");
+    batch.Put("z", "3");
+    ASSERT_TRUE(store->Write(batch).ok());
+    ASSERT_TRUE(store->Modify("y", [](std::string* v) {
+      *v += "+";
+      return true;
+    }).ok());
+    EXPECT_TRUE(store->Modify("missing", [](std::string*) { return true; }).IsNotFound());
+    ASSERT_TRUE(store->Modify("z", [](std::string* v) {
+      *v = "unchanged?";
+      return false;  // no write
+    }).ok());
+  }
+  {
+    auto store = OpenOrDie(path);
+    EXPECT_EQ(Entries({{"y", "2+"}, {"z", "3"}}), Contents(*store));
+    ASSERT_TRUE(store->Clear().ok());
+    ASSERT_TRUE(store->Put("after", "clear").ok());
+  }
+  auto store = OpenOrDie(path);
+  EXPECT_EQ(Entries({{"after", "clear"}}), Contents(*store));
+}
+
+TEST(StoreTest, RandomOperationsWithReopenAndCompactionMatchTheModel) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    test::TempDir dir;
+    const std::string path = dir.File("db");
+    std::mt19937_64 rng(seed);
+    StoreOptions options;
+    options.durability = seed % 3 == 0 ? Durability::kSyncEveryWrite : Durability::kNone;
+    options.buffer_capacity = 1 + rng() % 4096;
+    options.engine.compaction.min_log_bytes = 4096;  // compact often
+    options.engine.compaction.ratio = 1.5;
+    auto store = OpenOrDie(path, options);
+    test::ModelMap model;
+    const int steps = seed % 3 == 0 ? 600 : 3000;
+    for (int step = 0; step < steps; ++step) {
+      std::string key = "k" + std::to_string(rng() % 200);
+      const int op = static_cast<int>(rng() % 100);
+      if (op < 50) {
+        std::string value = test::RandomBytes(&rng, 64);
+        ASSERT_TRUE(store->Put(key, value).ok());
+        model.Put(key, value);
+      } else if (op < 75) {
+        bool existed;
+        ASSERT_TRUE(store->Delete(key, &existed).ok());
+        EXPECT_EQ(model.Erase(key), existed);
+      } else if (op < 85) {
+        WriteBatch batch;
+        test::ModelMap next = model;
+        for (int i = 0, n = 1 + static_cast<int>(rng() % 8); i < n; ++i) {
+          std::string k = "k" + std::to_string(rng() % 200);
+          if (rng() % 3 == 0) {
+            batch.Delete(k);
+            next.Erase(k);
+          } else {
+            std::string v = test::RandomBytes(&rng, 32);
+            batch.Put(k, v);
+            next.Put(k, v);
+          }
+        }
+        ASSERT_TRUE(store->Write(batch).ok());
+        model = next;
+      } else if (op < 90) {
+        Status s = store->Modify(key, [](std::string* v) {
+          *v += "!";
+          return true;
+        });
+        bool present = false;
+        for (auto& e : model.entries()) present |= e.first == key;
+        if (present) {
+          ASSERT_TRUE(s.ok());
+          for (auto e : model.entries()) {
+            if (e.first == key) model.Put(key, e.second + "!");
+          }
+        } else {
+          EXPECT_TRUE(s.IsNotFound());
+        }
+      } else if (op < 91) {
+        ASSERT_TRUE(store->Clear().ok());
+        model.Clear();
+      } else if (op < 95) {
+        ASSERT_TRUE(store->Close().ok());
+        store = OpenOrDie(path, options);
+        ASSERT_EQ(model.entries(), Contents(*store)) << "seed " << seed << " step " << step;
+      } else if (op < 97) {
+        ASSERT_TRUE(store->Compact().ok());
+      } else {
+        ASSERT_TRUE(store->Flush().ok());
+      }
+      ASSERT_EQ(model.entries().size(), store->size());
+    }
+    EXPECT_EQ(model.entries(), Contents(*store));
+    for (size_t i = 0; i < model.entries().size(); ++i) {
+      std::string k, v;
+      ASSERT_TRUE(store->At(i, &k, &v));
+      ASSERT_EQ(model.entries()[i].first, k);
+    }
+    ASSERT_TRUE(store->Close().ok());
+    store = OpenOrDie(path, options);
+    EXPECT_EQ(model.entries(), Contents(*store)) << "seed " << seed;
+  }
+}
+
+TEST(StoreTest, AutomaticCompactionKeepsTheLogNearTheLiveSize) {
+  test::TempDir dir;
+  StoreOptions options;
+  options.durability = Durability::kNone;
+  options.engine.compaction.min_log_bytes = 64 << 10;
+  auto store = OpenOrDie(dir.File("db"), options);
+  for (int round = 0; round < 50; ++round) {
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(store->Put("key" + std::to_string(i), std::string(100, 'a' + round % 26)).ok());
+    }
+  }
+  EngineStats st = store->stats();
+  EXPECT_EQ(100u, st.live_records);
+  EXPECT_GT(st.generation, 0u);
+  EXPECT_LT(st.log_bytes, 2u * (64 << 10) + 100 * 200);
+  EXPECT_TRUE(store->last_compaction_status().ok());
+  ASSERT_TRUE(store->Close().ok());
+  auto reopened = OpenOrDie(dir.File("db"), options);
+  std::string v;
+  ASSERT_TRUE(reopened->Get("key7", &v));
+  EXPECT_EQ(std::string(100, 'a' + 49 % 26), v);
+}
+
+TEST(StoreTest, StatsCountLiveAndTotalRecordsAndBytes) {
+  test::TempDir dir;
+  auto store = OpenOrDie(dir.File("db"));
+  EngineStats st = store->stats();
+  EXPECT_EQ(32u, st.log_bytes);  // just the header
+  ASSERT_TRUE(store->Put("a", "1").ok());
+  ASSERT_TRUE(store->Put("a", "2").ok());
+  ASSERT_TRUE(store->Put("b", "3").ok());
+  ASSERT_TRUE(store->Delete("b").ok());
+  st = store->stats();
+  EXPECT_EQ(1u, st.live_records);
+  EXPECT_EQ(4u, st.total_records);
+  EXPECT_DOUBLE_EQ(0.75, st.dead_ratio);
+  EXPECT_EQ(32u + 3 * (9 + 1 + 1 + 1) + (9 + 1), st.log_bytes);
+  ASSERT_TRUE(store->Compact().ok());
+  st = store->stats();
+  EXPECT_EQ(1u, st.total_records);
+  EXPECT_EQ(32u + 12, st.log_bytes);
+  EXPECT_EQ(1u, st.generation);
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(st.log_bytes, test::ReadFileOrDie(dir.File("db")).size());
+}
+
+TEST(StoreTest, ASecondOpenerInThisProcessGetsLocked) {
+  test::TempDir dir;
+  auto first = OpenOrDie(dir.File("db"));
+  std::unique_ptr<Store> second;
+  Status s = Store::Open(dir.File("db"), {}, &second);
+  ASSERT_TRUE(s.IsLocked()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("is locked by another writer")) << s.message();
+  StoreOptions ro;
+  ro.read_only = true;
+  EXPECT_TRUE(Store::Open(dir.File("db"), ro, &second).IsLocked());
+  ASSERT_TRUE(first->Close().ok());
+  EXPECT_TRUE(Store::Open(dir.File("db"), {}, &second).ok());
+}
+
+TEST(StoreTest, ASecondOpenerInAnotherProcessGetsLocked) {
+  test::TempDir dir;
+  auto first = OpenOrDie(dir.File("db"));
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::unique_ptr<Store> second;
+    Status s = Store::Open(dir.File("db"), {}, &second);
+    _exit(s.IsLocked() ? 0 : 1);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(StoreTest, TheLockOfACrashedProcessIsNotStale) {
+  test::TempDir dir;
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::unique_ptr<Store> store;
+    Store::Open(dir.File("db"), {}, &store);
+    store->Put("k", "v");
+    store->Flush();
+    _exit(0);  // no Close(): the kernel drops the lock
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  auto store = OpenOrDie(dir.File("db"));
+  std::string v;
+  EXPECT_TRUE(store->Get("k", &v));
+}
+
+TEST(StoreTest, GarbageAfterValidDataIsTruncatedAndNewWritesAreReadable) {
+  test::TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    auto store = OpenOrDie(path);
+    ASSERT_TRUE(store->Put("a", "1").ok());
+  }
+  const size_t good = test::ReadFileOrDie(path).size();
+  test::WriteFileOrDie(path, test::ReadFileOrDie(path) + "\x13garbage that is not a record");
+  RecoveryReport report;
+  {
+    auto store = OpenOrDie(path, {}, &report);
+    ASSERT_EQ(1u, report.damaged.size());
+    EXPECT_EQ(good, report.damaged[0].begin);
+    EXPECT_EQ(good, test::ReadFileOrDie(path).size());  // cut before appending
+    ASSERT_TRUE(store->Put("b", "2").ok());
+  }
+  auto store = OpenOrDie(path, {}, &report);
+  EXPECT_TRUE(report.damaged.empty());
+  EXPECT_EQ(Entries({{"a", "1"}, {"b", "2"}}), Contents(*store));
+}
+
+TEST(StoreTest, MidFileCorruptionFailsTheOpenUnlessSalvageWhichRewritesTheLog) {
+  test::TempDir dir;
+  const std::string path = dir.File("db");
+  {
+    auto store = OpenOrDie(path);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(store->Put("k" + std::to_string(i), "v").ok());
+  }
+  std::string bytes = test::ReadFileOrDie(path);
+  bytes[32 + 13 * 3 + 10] ^= 0x20;  // inside the 4th record
+  test::WriteFileOrDie(path, bytes);
+  std::unique_ptr<Store> store;
+  Status s = Store::Open(path, {}, &store);
+  ASSERT_TRUE(s.IsCorruption());
+  EXPECT_NE(std::string::npos, s.message().find("byte " + std::to_string(32 + 13 * 3)))
+      << s.message();
+  EXPECT_EQ(bytes, test::ReadFileOrDie(path));  // a failed open changes nothing
+
+  StoreOptions salvage;
+  salvage.engine.recovery = RecoveryMode::kSalvage;
+  RecoveryReport report;
+  store = OpenOrDie(path, salvage, &report);
+  ASSERT_EQ(1u, report.damaged.size());
+  EXPECT_EQ(9u, store->size());
+  EXPECT_FALSE(store->Contains("k3"));
+  ASSERT_TRUE(store->Close().ok());
+  store = OpenOrDie(path);  // the default mode now opens it cleanly
+  EXPECT_EQ(9u, store->size());
+}
+
+TEST(StoreTest, OrphanedCompactionFilesAreRemovedOnOpen) {
+  test::TempDir dir;
+  test::WriteFileOrDie(dir.File("db.compact-3.tmp"), "half a snapshot");
+  test::WriteFileOrDie(dir.File("other.compact-3.tmp"), "not ours");
+  auto store = OpenOrDie(dir.File("db"));
+  auto names = test::ListDirOrDie(dir.path());
+  EXPECT_EQ(0, std::count(names.begin(), names.end(), "db.compact-3.tmp"));
+  EXPECT_EQ(1, std::count(names.begin(), names.end(), "other.compact-3.tmp"));
+}
+
+TEST(StoreTest, ReadOnlyOpenChangesNothingAndRefusesWrites) {
+  test::TempDir dir;
+  const std::string path = dir.File("db");
+  StoreOptions ro;
+  ro.read_only = true;
+  std::unique_ptr<Store> store;
+  EXPECT_TRUE(Store::Open(path, ro, &store).IsNotFound());
+  EXPECT_EQ(0u, test::ListDirOrDie(dir.path()).size() - 1);  // only the lock file
+  { OpenOrDie(path)->Put("k", "v"); }
+  const std::string torn = test::ReadFileOrDie(path) + "\x01\x02";
+  test::WriteFileOrDie(path, torn);
+  store = OpenOrDie(path, ro);
+  EXPECT_EQ(1u, store->size());
+  EXPECT_TRUE(store->Put("x", "y").IsInvalidArgument());
+  ASSERT_TRUE(store->Close().ok());
+  EXPECT_EQ(torn, test::ReadFileOrDie(path));
+}
+
+TEST(StoreTest, CreateIfMissingFalseRefusesANewStore) {
+  test::TempDir dir;
+  StoreOptions options;
+  options.create_if_missing = false;
+  std::unique_ptr<Store> store;
+  Status s = Store::Open(dir.File("db"), options, &store);
+  ASSERT_TRUE(s.IsNotFound());
+  EXPECT_NE(std::string::npos, s.message().find("no store at"));
+}
+
+TEST(StoreTest, ARecordOverTheLimitIsRefusedAndChangesNothing) {
+  test::TempDir dir;
+  StoreOptions options;
+  options.engine.max_record_size = 1000;
+  auto store = OpenOrDie(dir.File("db"), options);
+  ASSERT_TRUE(store->Put("k", "small").ok());
+  const EngineStats before = store->stats();
+  Status s = store->Put("k", std::string(2000, 'x'));
+  ASSERT_TRUE(s.IsInvalidArgument());
+  EXPECT_NE(std::string::npos, s.message().find("maximum record size")) << s.message();
+  WriteBatch big;
+  for (int i = 0; i < 100; ++i) big.Put("key" + std::to_string(i), std::string(20, 'x'));
+  EXPECT_TRUE(store->Write(big).IsInvalidArgument());
+  EXPECT_TRUE(store->Delete(std::string(2000, 'k')).IsInvalidArgument());
+  std::string v;
+  ASSERT_TRUE(store->Get("k", &v));
+  EXPECT_EQ("small", v);
+  EXPECT_EQ(1u, store->size());
+  EXPECT_EQ(before.log_bytes, store->stats().log_bytes);
+}
+
+TEST(StoreTest, BadOptionsAreRefused) {
+  test::TempDir dir;
+  std::unique_ptr<Store> store;
+  StoreOptions options;
+  options.buffer_capacity = 0;
+  EXPECT_TRUE(Store::Open(dir.File("db"), options, &store).IsInvalidArgument());
+  options = {};
+  options.engine.compaction.ratio = 0.5;
+  EXPECT_TRUE(Store::Open(dir.File("db"), options, &store).IsInvalidArgument());
+  options = {};
+  options.engine.max_record_size = 0;
+  EXPECT_TRUE(Store::Open(dir.File("db"), options, &store).IsInvalidArgument());
+  EXPECT_TRUE(Store::Open("", {}, &store).IsInvalidArgument());
+  EXPECT_TRUE(Store::Open(dir.File("no/such/dir/db"), {}, &store).IsNotFound());
+}
+
+TEST(StoreTest, ClosedStoreRefusesWritesButCloseIsIdempotent) {
+  test::TempDir dir;
+  auto store = OpenOrDie(dir.File("db"));
+  ASSERT_TRUE(store->Close().ok());
+  EXPECT_TRUE(store->Put("k", "v").IsClosed());
+  EXPECT_TRUE(store->Flush().IsClosed());
+  EXPECT_TRUE(store->Compact().IsClosed());
+  EXPECT_TRUE(store->Close().ok());
+}
+
+TEST(StoreTest, ANonStoreFileIsRefusedUntouched) {
+  test::TempDir dir;
+  test::WriteFileOrDie(dir.File("notes.txt"), "this is not a log file at all, just text");
+  std::unique_ptr<Store> store;
+  Status s = Store::Open(dir.File("notes.txt"), {}, &store);
+  ASSERT_TRUE(s.IsCorruption());
+  EXPECT_NE(std::string::npos, s.message().find("not a persistent-map log"));
+  EXPECT_EQ("this is not a log file at all, just text", test::ReadFileOrDie(dir.File("notes.txt")));
+}
+
+}  // namespace
+}  // namespace pmap
