@@ -25,7 +25,14 @@ class FaultInjectionFs::File final : public WritableFile {
   }
   Status Sync() override {
     Status s = fs_->Tick(Op::kSync, "sync " + path_);
-    if (s.ok()) s = base_->Sync();
+    if (!s.ok()) {
+      // After a failed fsync Linux may drop the dirty pages: the unsynced
+      // bytes are gone even though the file position is past them.
+      std::lock_guard<std::mutex> l(fs_->mu_);
+      if (!fs_->crashed_) ::truncate(path_.c_str(), static_cast<off_t>(fs_->files_[path_].synced));
+      return s;
+    }
+    s = base_->Sync();
     if (s.ok()) fs_->NoteSync(path_);
     return s;
   }

@@ -4,7 +4,8 @@
 //     and creations a directory sync has made durable; SimulateCrash() then
 //     throws away everything else, as a power cut would;
 //   * FailNth(op, n) makes the n-th following call of that operation fail
-//     (an append writes half its bytes first, like a short write).
+//     (an append writes half its bytes first, like a short write; a sync
+//     loses the unsynced bytes, as Linux may after a failed fsync).
 #ifndef PMAP_TESTS_FAULT_INJECTION_FS_H_
 #define PMAP_TESTS_FAULT_INJECTION_FS_H_
 

@@ -324,7 +324,7 @@ TEST(StoreTest, ReadOnlyOpenChangesNothingAndRefusesWrites) {
   ro.read_only = true;
   std::unique_ptr<Store> store;
   EXPECT_TRUE(Store::Open(path, ro, &store).IsNotFound());
-  EXPECT_EQ(0u, test::ListDirOrDie(dir.path()).size() - 1);  // only the lock file
+  EXPECT_EQ(0u, test::ListDirOrDie(dir.path()).size());  // not even a lock file
   { OpenOrDie(path)->Put("k", "v"); }
   const std::string torn = test::ReadFileOrDie(path) + "\x01\x02";
   test::WriteFileOrDie(path, torn);

@@ -35,6 +35,10 @@ Status Store::Open(const std::string& path, const StoreOptions& options,
 
 Status Store::OpenFiles(RecoveryReport* report) {
   std::lock_guard<std::mutex> io(io_mu_);
+  if ((options_.read_only || !options_.create_if_missing) &&
+      fs_->FileExists(path_).IsNotFound()) {
+    return Status::NotFound("no store at " + path_);  // and leave no lock file
+  }
   Status s = fs_->Lock(path_ + ".lock", !options_.read_only, &lock_);
   if (s.IsLocked()) {
     return Status::Locked("store " + path_ + " is locked by another writer (" +
