@@ -607,7 +607,13 @@ int main(int argc, char** argv) {
   std::string tmpl = std::string(base != nullptr ? base : "/var/tmp") + "/pmap_bench.XXXXXX";
   CHECK_SYS(::mkdtemp(&tmpl[0]) != nullptr);
   g_dir = tmpl;
-  std::printf("pmap_bench: N=%zu, store dir %s (%s)\n", N, g_dir.c_str(), FsName(g_dir));
+  char load[64] = "?";
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fgets(load, sizeof load, f) == nullptr) std::strcpy(load, "?\n");
+    std::fclose(f);
+  }
+  std::printf("pmap_bench: N=%zu, store dir %s (%s), load average %s", N, g_dir.c_str(),
+              FsName(g_dir), load);
   if (std::strcmp(FsName(g_dir), "tmpfs") == 0) {
     std::printf("WARNING: tmpfs: fsync costs nothing here; set PMAP_BENCH_DIR to a disk\n");
   }
