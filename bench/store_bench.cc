@@ -112,6 +112,9 @@ double RssBytes() {
   std::fclose(f);
   return static_cast<double>(resident) * ::sysconf(_SC_PAGESIZE);
 }
+// Before timed disk work: write back what earlier runs left dirty (and let
+// ext4 discard their deleted files) so it is not charged to this run.
+void Settle() { ::sync(); }
 template <typename F>
 double Seconds(F&& f) {
   auto t0 = Clock::now();
@@ -188,6 +191,7 @@ double LoadStore() {
   pmap::Store* st = g_store.get();
   D();
   malloc_trim(0);  // fresh pages, as in a new process, for every repetition
+  Settle();
   return Seconds([&] {
     for (size_t i = 0; i < N; ++i) CHECK_OK(st->Put(Key(i), Value(i)));
     CHECK_OK(st->Flush());
@@ -199,6 +203,7 @@ double LoadBaseline() {
   g_map = {};
   D();
   malloc_trim(0);
+  Settle();
   RawLog log(PathOf("baseline.log"), /*truncate=*/true);
   return Seconds([&] {
     for (size_t i = 0; i < N; ++i) {
@@ -400,6 +405,7 @@ void BM_Compaction_Pmap(benchmark::State& state) {
   static size_t round = 0;
   for (auto _ : state) {
     const size_t r = ++round;  // value of key i becomes Value(i + r)
+    Settle();
     double ow = Seconds([&] {
       for (size_t i = 0; i < N; ++i) CHECK_OK(g_store->Put(Key(i), Value(i + r)));
     });
@@ -424,6 +430,7 @@ void BM_Compaction_Baseline(benchmark::State& state) {
   std::string key(kKeySize, '\0');
   for (auto _ : state) {
     const size_t r = ++round;
+    Settle();
     double ow = Seconds([&] {  // map update + appended record
       RawLog log(log_path, /*truncate=*/false);
       for (size_t i = 0; i < N; ++i) {
@@ -463,6 +470,7 @@ void BM_SyncEveryWrite_Pmap(benchmark::State& state) {
     std::unique_ptr<pmap::Store> st;
     RemoveStore(path);
     CHECK_OK(pmap::Store::Open(path, Options(pmap::Durability::kSyncEveryWrite), &st));
+    Settle();
     std::atomic<bool> go{false};
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; ++t) {
@@ -485,6 +493,7 @@ void BM_SyncEveryWrite_Baseline(benchmark::State& state) {  // write()+fdatasync
   D();
   for (auto _ : state) {
     RawLog log(path, /*truncate=*/true, /*chunk=*/1);  // every Add is a write()
+    Settle();
     double secs = Seconds([&] {
       for (size_t i = 0; i < kSyncN; ++i) {
         log.Add(Key(i), Value(i));
