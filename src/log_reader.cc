@@ -1,5 +1,6 @@
 #include "log_reader.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "coding.h"
@@ -68,7 +69,13 @@ Status LogReader::ReadHeader(uint64_t* generation) {
   *generation = 0;
   if (file_.empty()) return Status::OK();
   if (file_.size() < static_cast<size_t>(log::kFileHeaderSize)) {
-    // A crash while the store was being created.
+    // A crash while the store was being created, if what is there is the
+    // start of a header; anything else is some other file.
+    const size_t n = std::min(file_.size(), sizeof(log::kMagic));
+    if (std::memcmp(file_.data(), log::kMagic, n) != 0) {
+      Fail(Status::Corruption("not a persistent-map log (bad magic number)"));
+      return status_;
+    }
     if (mode_ == RecoveryMode::kStrict) {
       Fail(Status::Corruption("file is " + std::to_string(file_.size()) +
                               " bytes, shorter than the 32-byte header"));

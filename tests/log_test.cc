@@ -315,6 +315,16 @@ TEST(ReplayTest, BadHeadersFailInEveryMode) {
   }
 }
 
+TEST(ReplayTest, AShortFileThatIsNotTheStartOfAHeaderIsRefused) {
+  for (RecoveryMode mode : {RecoveryMode::kTolerateTornTail, RecoveryMode::kSalvage}) {
+    Entries got;
+    RecoveryReport report;
+    EXPECT_TRUE(Replay("hello", mode, &got, &report).IsCorruption());
+    EXPECT_TRUE(Replay(std::string("PMAPLOG\0\x01", 9), mode, &got, &report).ok());
+    EXPECT_TRUE(Replay("PMA", mode, &got, &report).ok());
+  }
+}
+
 TEST(ReplayTest, ARecordLargerThanTheConfiguredMaximumIsDamage) {
   Engine writer;
   RecoveryReport report;
