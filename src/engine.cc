@@ -20,6 +20,9 @@ Status Engine::Recover(std::string_view file, RecoveryReport* report) {
   *report = RecoveryReport();
   report->file_bytes = file.size();
 
+  // A guess at the number of entries (records of ~128 bytes), so that the
+  // table does not double over and over during replay.
+  index_.Reserve(file.size() / 128);
   LogReader reader(file, options_.max_record_size, options_.recovery);
   Status s = reader.ReadHeader(&generation_);
   if (s.ok()) {

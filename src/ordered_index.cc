@@ -207,6 +207,13 @@ void OrderedIndex::Clear() {
   pending_erased_.clear();
 }
 
+void OrderedIndex::Reserve(size_t n) {
+  size_t capacity = buckets_.size();
+  while (n * 10 > capacity * 7) capacity *= 2;
+  if (capacity != buckets_.size()) Rehash(capacity);
+  slots_.reserve(n);
+}
+
 bool OrderedIndex::PositionsReady() const {
   return holes_ == 0 || (covered_ == slots_.size() && pending_erased_.empty());
 }

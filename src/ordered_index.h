@@ -46,6 +46,8 @@ class OrderedIndex {
   // Returns false if `key` was absent.
   bool Erase(std::string_view key);
   void Clear();
+  // Sizes the table for `n` entries so that loading them does not rehash.
+  void Reserve(size_t n);
 
   // True when At() may be called without PreparePositions() first.
   bool PositionsReady() const;

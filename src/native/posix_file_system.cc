@@ -81,7 +81,9 @@ class PosixFs final : public FileSystem {
     if (fd < 0) return ErrnoStatus("cannot open", path, errno);
     struct stat st;
     if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      contents->resize(static_cast<size_t>(st.st_size));
+      // One byte more than the size, so that the read which sees the end
+      // of the file does not have to grow (and copy) the buffer.
+      contents->resize(static_cast<size_t>(st.st_size) + 1);
     }
     size_t done = 0;
     Status s;
