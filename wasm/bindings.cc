@@ -159,10 +159,11 @@ class WasmEngine {
   // Exports entries [start, ...) until about max_bytes are gathered, for
   // JavaScript to build its map after an open. Fills text_ (keys, and
   // values when values_as_text, as one UTF-8 string), bin_ (other values) and
-  // meta_, five u32 per entry: key UTF-16 length (or 0xffffffff with the key
-  // bytes in bin_ when not valid UTF-8), key byte length, value kind
-  // (0 text, 1 tagged bytes, 2 raw bytes), value length in UTF-16 units
-  // (text) or bytes, value offset in bin_. Returns the next start.
+  // meta_, six u32 per entry: key UTF-16 length (or 0xffffffff when the key
+  // is not valid UTF-8 and its bytes are in bin_), key byte length, key
+  // offset in bin_, value kind (0 text, 1 tagged bytes, 2 raw bytes), value
+  // length in UTF-16 units (text) or bytes, value offset in bin_. Returns
+  // the next start.
   size_t Export(size_t start, size_t max_bytes, bool values_as_text) {
     text_.clear();
     bin_.clear();
@@ -174,13 +175,13 @@ class WasmEngine {
       std::string_view k, v;
       engine_.index().At(i, &k, &v);
       int64_t k16 = Utf16Length(k);
+      meta_.push_back(k16 < 0 ? 0xffffffffu : static_cast<uint32_t>(k16));
+      meta_.push_back(static_cast<uint32_t>(k.size()));
       if (k16 < 0) {
-        meta_.push_back(0xffffffffu);
         meta_.push_back(static_cast<uint32_t>(bin_.size()));
         bin_.append(k);
       } else {
-        meta_.push_back(static_cast<uint32_t>(k16));
-        meta_.push_back(static_cast<uint32_t>(k.size()));
+        meta_.push_back(0);
         text_.append(k);
       }
       int64_t v16 = -1;

@@ -1,0 +1,204 @@
+// The Node.js file-system backend: the store is one log file; compaction
+// writes `<file>.compact-<n>.tmp`, fsyncs it, renames it over the log and
+// fsyncs the directory (docs/FORMAT.md). One writer at a time: the lock file
+// `<file>.lock` holds the writer's process id, the same protocol as the
+// native pmap library, and a lock whose process is gone is stale and taken
+// over.
+
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { PersistentMapError, fromSystemError } from '../errors.js';
+
+const openInThisProcess = new Set();
+
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+async function syncDir(dir) {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export class FsBackend {
+  /** @param {string} file path of the log file */
+  constructor(file) {
+    this.file = path.resolve(file);
+    this.dir = path.dirname(this.file);
+    this.lockFile = `${this.file}.lock`;
+    this.kind = 'log';
+    this.fh = null;
+    this.size = 0;
+    this.generation = 0;
+    this.locked = false;
+  }
+
+  #lock() {
+    if (openInThisProcess.has(this.file)) {
+      throw new PersistentMapError('LOCKED', `store ${this.file} is already open in this process; close it first`);
+    }
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const fd = fs.openSync(this.lockFile, 'wx');
+        fs.writeSync(fd, `${process.pid}\n`);
+        fs.closeSync(fd);
+        openInThisProcess.add(this.file);
+        this.locked = true;
+        return;
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw fromSystemError(err, `cannot create lock file ${this.lockFile}`);
+      }
+      let holder = NaN;
+      try {
+        holder = parseInt(fs.readFileSync(this.lockFile, 'utf8'), 10);
+      } catch (err) {
+        if (err.code === 'ENOENT') continue; // released meanwhile
+        throw fromSystemError(err, `cannot read lock file ${this.lockFile}`);
+      }
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+        throw new PersistentMapError('LOCKED', `store ${this.file} is locked by process ${holder}; close it there first (if that process is not using the store, delete ${this.lockFile})`);
+      }
+      // Empty (released by a native writer) or its process is gone: stale.
+      try {
+        fs.unlinkSync(this.lockFile);
+      } catch (err) {
+        if (err.code !== 'ENOENT') throw fromSystemError(err, `cannot remove stale lock file ${this.lockFile}`);
+      }
+    }
+    throw new PersistentMapError('LOCKED', `store ${this.file} is being opened by another process at the same moment; try again`);
+  }
+
+  #unlock() {
+    if (!this.locked) return;
+    this.locked = false;
+    openInThisProcess.delete(this.file);
+    try {
+      fs.unlinkSync(this.lockFile);
+    } catch {
+      // already gone; nothing to release
+    }
+  }
+
+  async open() {
+    if (!fs.existsSync(this.dir)) {
+      throw new PersistentMapError('NOT_FOUND', `directory ${this.dir} does not exist; create it first`);
+    }
+    this.#lock();
+    try {
+      await this.#removeOrphans();
+      let bytes;
+      try {
+        bytes = new Uint8Array(await fsp.readFile(this.file));
+      } catch (err) {
+        if (err.code !== 'ENOENT') throw err;
+        bytes = new Uint8Array(0);
+      }
+      this.fh = await fsp.open(this.file, fs.existsSync(this.file) ? 'r+' : 'w+');
+      this.size = bytes.length;
+      if (bytes.length === 0) await syncDir(this.dir); // the new file's name
+      return bytes;
+    } catch (err) {
+      if (this.fh) await this.fh.close().catch(() => {});
+      this.fh = null;
+      this.#unlock();
+      throw fromSystemError(err, `cannot open ${this.file}`);
+    }
+  }
+
+  async #removeOrphans() {
+    const base = `${path.basename(this.file)}.compact-`;
+    for (const name of await fsp.readdir(this.dir)) {
+      if (name.startsWith(base) && name.endsWith('.tmp')) {
+        await fsp.unlink(path.join(this.dir, name)).catch(() => {});
+      }
+    }
+  }
+
+  async append(bytes, { sync = false } = {}) {
+    try {
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, this.size + done);
+        done += bytesWritten;
+      }
+      this.size += bytes.length;
+    } catch (err) {
+      throw fromSystemError(err, `cannot write to ${this.file}`);
+    }
+    if (sync) await this.sync();
+  }
+
+  async read() {
+    try {
+      return new Uint8Array(await fsp.readFile(this.file));
+    } catch (err) {
+      throw fromSystemError(err, `cannot read ${this.file}`);
+    }
+  }
+
+  async truncate(length) {
+    try {
+      await this.fh.truncate(length);
+      this.size = length;
+    } catch (err) {
+      throw fromSystemError(err, `cannot truncate ${this.file}`);
+    }
+  }
+
+  async sync() {
+    try {
+      await this.fh.datasync();
+    } catch (err) {
+      const e = fromSystemError(err, `cannot sync ${this.file}`);
+      e.fatal = true; // after a failed fsync the unsynced data may be gone
+      throw e;
+    }
+  }
+
+  async replace(bytes) {
+    const tmp = `${this.file}.compact-${++this.generation}-${process.pid}.tmp`;
+    try {
+      const fh = await fsp.open(tmp, 'w');
+      try {
+        await fh.writeFile(bytes);
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, this.file);
+    } catch (err) {
+      await fsp.unlink(tmp).catch(() => {});
+      throw fromSystemError(err, `compaction of ${this.file} failed; the old log is unchanged`);
+    }
+    // The old log is gone: from here a failure cannot be undone.
+    try {
+      await syncDir(this.dir);
+      await this.fh.close();
+      this.fh = await fsp.open(this.file, 'r+');
+      this.size = bytes.length;
+    } catch (err) {
+      const e = fromSystemError(err, `compaction of ${this.file} replaced the log but could not finish`);
+      e.fatal = true;
+      throw e;
+    }
+  }
+
+  async close() {
+    try {
+      if (this.fh) await this.fh.close();
+    } finally {
+      this.fh = null;
+      this.#unlock();
+    }
+  }
+}

@@ -1,0 +1,88 @@
+// Value codecs. The default codec stores JSON values as their JSON text and
+// Uint8Array values as the byte 0x01 followed by the bytes (docs/FORMAT.md,
+// "Value encoding"), so the native pmap CLI reads what JavaScript writes.
+// It refuses, with a TypeError naming the place, anything JSON would change
+// or drop: undefined, functions, symbols, BigInt, NaN/Infinity, cycles,
+// sparse arrays, and objects that are not plain (Date, Map, class instances,
+// typed arrays inside a value).
+
+import { invalidType } from './errors.js';
+
+const BYTES_TAG = 0x01;
+
+function describe(v) {
+  if (v === null) return 'null';
+  if (typeof v !== 'object') return typeof v;
+  return v.constructor && v.constructor.name ? `a ${v.constructor.name}` : 'an object';
+}
+
+// Returns null if `value` is a plain JSON value, else the path and reason.
+function findUnserializable(value, path, seen) {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return null;
+    case 'number':
+      return Number.isFinite(value) ? null : `${path} is ${value}, which JSON cannot hold`;
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+    case 'bigint':
+      return `${path} is ${typeof value === 'bigint' ? 'a BigInt' : typeof value === 'undefined' ? 'undefined' : `a ${typeof value}`}, which JSON cannot hold`;
+    default:
+      break;
+  }
+  if (value === null) return null;
+  if (seen.has(value)) return `${path} refers back to itself (a cycle)`;
+  seen.add(value);
+  let problem = null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length && !problem; i++) {
+      if (!(i in value)) problem = `${path}[${i}] is a hole in a sparse array`;
+      else problem = findUnserializable(value[i], `${path}[${i}]`, seen);
+    }
+  } else {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) {
+      problem = `${path} is ${describe(value)}, not a plain object; convert it to JSON values first`;
+    } else {
+      for (const k of Object.keys(value)) {
+        problem = findUnserializable(value[k], `${path}.${k}`, seen);
+        if (problem) break;
+      }
+      if (!problem && Object.getOwnPropertySymbols(value).length > 0) {
+        problem = `${path} has symbol keys, which JSON cannot hold`;
+      }
+    }
+  }
+  seen.delete(value);
+  return problem;
+}
+
+/**
+ * The default codec. encode() returns a string (JSON text) or a Uint8Array
+ * (stored as 0x01 + bytes); decode() takes what encode() returned.
+ */
+export const jsonCodec = Object.freeze({
+  name: 'json',
+  encode(value) {
+    if (value instanceof Uint8Array) return value;
+    const problem = findUnserializable(value, 'value', new Set());
+    if (problem) throw invalidType(`cannot store this value: ${problem}`);
+    return JSON.stringify(value);
+  },
+  decode(stored) {
+    return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
+  },
+});
+
+/** Checks a user codec's shape. */
+export function checkCodec(codec) {
+  if (codec === undefined || codec === 'json') return jsonCodec;
+  if (!codec || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
+    throw invalidType('codec must be an object with encode(value) and decode(bytes) functions');
+  }
+  return codec;
+}
+
+export { BYTES_TAG };

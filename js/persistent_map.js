@@ -1,0 +1,582 @@
+// PersistentMap: a Map whose writes survive restarts. Reads are served from
+// a JavaScript Map of encoded values (sync, a fresh decoded copy each time);
+// writes update it at once, are encoded by the WebAssembly core into log
+// records and handed to the backend in one piece per turn of the event loop
+// (group commit). See README.md for the contract.
+
+import { Core, OpWriter, loadCore } from './core.js';
+import { BYTES_TAG, checkCodec, jsonCodec } from './codec.js';
+import { PersistentMapError, invalidRange, invalidType, statusError } from './errors.js';
+import { MemoryBackend } from './backends/memory.js';
+
+const MiB = 1 << 20;
+const DEFAULTS = Object.freeze({
+  backend: 'auto',
+  durability: 'relaxed',
+  recovery: 'tolerate-torn-tail',
+  maxRecordSize: 64 * MiB,
+  compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
+});
+const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm']);
+// Record header (9) + the key-length varint (up to 5) of a PUT.
+const PUT_OVERHEAD = 14;
+const BATCH_OP_OVERHEAD = 11;
+
+const backendFactories = new Map([['memory', (name) => new MemoryBackend(name)]]);
+let autoBackend = null;
+
+/** Makes `kind` usable as { backend: kind }; `auto` marks the default. */
+export function registerBackend(kind, factory, { auto = false } = {}) {
+  backendFactories.set(kind, factory);
+  if (auto) autoBackend = kind;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function wellFormed(s) {
+  return typeof s.isWellFormed === 'function' ? s.isWellFormed() : !LONE_SURROGATE.test(s);
+}
+
+function checkKey(key) {
+  if (typeof key !== 'string') {
+    throw invalidType(`keys must be strings, got ${key === null ? 'null' : typeof key}`);
+  }
+  if (!wellFormed(key)) {
+    throw invalidType('key contains a lone UTF-16 surrogate, which UTF-8 cannot store; fix the string (String.prototype.toWellFormed)');
+  }
+}
+
+function checkOptions(name, options) {
+  if (typeof name !== 'string' || name === '') {
+    throw invalidType('PersistentMap.open needs a store name or file path (a non-empty string)');
+  }
+  if (options === null || typeof options !== 'object') throw invalidType('options must be an object');
+  for (const k of Object.keys(options)) {
+    if (!OPTION_KEYS.has(k)) throw invalidType(`unknown option '${k}'; known options: ${[...OPTION_KEYS].join(', ')}`);
+  }
+  const o = { ...DEFAULTS, ...options, compaction: { ...DEFAULTS.compaction, ...(options.compaction ?? {}) } };
+  if (o.durability !== 'relaxed' && o.durability !== 'strict') {
+    throw invalidType(`durability must be 'relaxed' or 'strict', got ${JSON.stringify(o.durability)}`);
+  }
+  if (!['tolerate-torn-tail', 'strict', 'salvage'].includes(o.recovery)) {
+    throw invalidType(`recovery must be 'tolerate-torn-tail', 'strict' or 'salvage', got ${JSON.stringify(o.recovery)}`);
+  }
+  if (!Number.isInteger(o.maxRecordSize) || o.maxRecordSize < 64 || o.maxRecordSize > 1024 * MiB) {
+    throw invalidRange('maxRecordSize must be an integer from 64 bytes to 1 GiB');
+  }
+  const c = o.compaction;
+  if (typeof c.auto !== 'boolean' || !(c.ratio >= 1) || !(Number.isFinite(c.minBytes) && c.minBytes >= 0)) {
+    throw invalidType('compaction must be { auto: boolean, ratio: number >= 1, minBytes: number >= 0 }');
+  }
+  o.codec = checkCodec(o.codec);
+  return o;
+}
+
+function makeBackend(name, backend) {
+  if (backend && typeof backend === 'object') {
+    for (const m of ['open', 'read', 'append', 'truncate', 'sync', 'replace', 'close']) {
+      if (typeof backend[m] !== 'function') throw invalidType(`custom backend lacks a ${m}() method (see docs/BACKENDS.md)`);
+    }
+    return backend;
+  }
+  const kind = backend === 'auto' ? autoBackend : backend;
+  if (kind === null) {
+    throw new PersistentMapError('INVALID', "no persistent backend is available in this environment yet; pass { backend: 'memory' } for a store that lives only in this page");
+  }
+  const factory = backendFactories.get(kind);
+  if (!factory) {
+    throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...backendFactories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
+  }
+  return factory(name);
+}
+
+const CONSTRUCT = Symbol('construct');
+
+export class PersistentMap {
+  #name;
+  #options;
+  #codec;
+  #core;
+  #backend;
+  #entries = new Map(); // key -> string (JSON text) | Uint8Array
+  #ops = new OpWriter(); // writes not yet applied to the core
+  #seq = 0; // writes issued
+  #appliedSeq = 0; // writes applied to the core
+  #waiters = []; // { seq, resolve, reject }, in seq order
+  #syncWaiters = [];
+  #compactWaiters = [];
+  #scheduled = false;
+  #draining = null;
+  #logBytes = 0; // bytes the backend's log holds
+  #noAutoCompactBelow = 0;
+  #state = 'open';
+  #failure = null;
+  #listeners = new Map();
+
+  /** What recovery found when the store was opened. */
+  recovery;
+
+  /**
+   * Opens (or creates) a store.
+   * @param {string} name a file path (fs backend) or a store name
+   * @param {import('./index.js').OpenOptions} [options]
+   */
+  static async open(name, options = {}) {
+    const o = checkOptions(name, options);
+    const module = await loadCore(o.wasm);
+    const backend = makeBackend(name, o.backend);
+    const bytes = await backend.open();
+    let core;
+    try {
+      core = new Core(module, o);
+      const report = core.recover(bytes);
+      if (!report.ok) throw new PersistentMapError('CORRUPT', `${name}: ${report.message}`);
+      const map = new PersistentMap(CONSTRUCT, name, o, core, backend, report);
+      await map.#finishOpen(bytes.length, report);
+      return map;
+    } catch (err) {
+      if (core) core.delete();
+      await backend.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  constructor(token, name, options, core, backend, report) {
+    if (token !== CONSTRUCT) throw new TypeError('use PersistentMap.open(name, options)');
+    this.#name = name;
+    this.#options = options;
+    this.#codec = options.codec;
+    this.#core = core;
+    this.#backend = backend;
+    this.recovery = Object.freeze({
+      generation: report.generation,
+      records: report.records,
+      damaged: Object.freeze(report.damaged.map((d) => Object.freeze({ ...d }))),
+    });
+    this.#loadEntries();
+  }
+
+  async #finishOpen(fileBytes, report) {
+    this.#logBytes = report.validBytes;
+    if (report.validBytes < fileBytes) {
+      await this.#backend.truncate(report.validBytes); // drop the torn tail
+    }
+    if (this.#core.pendingSize() > 0) {
+      // A new log: its header, durable at once.
+      const header = this.#core.takePending();
+      await this.#backend.append(header, { sync: true });
+      this.#logBytes += header.length;
+    }
+    if (report.needsRewrite) await this.compact();
+  }
+
+  #loadEntries() {
+    const entries = this.#entries;
+    entries.clear();
+    const asJson = this.#codec === jsonCodec;
+    this.#core.forEachEntry(asJson, (key, kind, value) => {
+      entries.set(key, value);
+    });
+  }
+
+  // ---- reads (sync, from memory) ----
+
+  /** The value of `key` (a fresh copy), or undefined. */
+  get(key) {
+    const stored = this.#entries.get(key);
+    return stored === undefined ? undefined : this.#decode(stored);
+  }
+
+  has(key) {
+    return this.#entries.has(key);
+  }
+
+  get size() {
+    return this.#entries.size;
+  }
+
+  /** The i-th [key, value] in insertion order (negative i counts from the end). */
+  at(index) {
+    if (!Number.isInteger(index)) throw invalidType(`at() needs an integer index, got ${index}`);
+    const n = this.#entries.size;
+    const i = index < 0 ? n + index : index;
+    if (i < 0 || i >= n) return undefined;
+    this.#applyOps();
+    const key = new TextDecoder().decode(this.#core.keyAt(i));
+    return [key, this.get(key)];
+  }
+
+  *keys() {
+    yield* this.#entries.keys();
+  }
+
+  *values() {
+    for (const stored of this.#entries.values()) yield this.#decode(stored);
+  }
+
+  *entries() {
+    for (const [key, stored] of this.#entries) yield [key, this.#decode(stored)];
+  }
+
+  [Symbol.iterator]() {
+    return this.entries();
+  }
+
+  forEach(callback, thisArg) {
+    for (const [key, value] of this.entries()) callback.call(thisArg, value, key, this);
+  }
+
+  stats() {
+    if (this.#state === 'open') this.#applyOps();
+    const s = this.#core.stats();
+    return {
+      size: this.#entries.size,
+      liveRecords: s.liveRecords,
+      totalRecords: s.totalRecords,
+      logBytes: s.logBytes,
+      pendingBytes: s.pendingBytes,
+      deadRatio: s.deadRatio,
+      generation: s.generation,
+      durability: this.#options.durability,
+      state: this.#state,
+    };
+  }
+
+  // ---- writes ----
+
+  /** Sets `key`; resolves once the write is handed over (relaxed) or on stable storage (strict). */
+  async set(key, value) {
+    this.#checkWritable();
+    checkKey(key);
+    const stored = this.#encode(value);
+    const mark = this.#ops.mark();
+    const [k, v] = this.#ops.put(key, stored, this.#bytesPrefix(stored));
+    if (k + v + PUT_OVERHEAD > this.#options.maxRecordSize) {
+      this.#ops.rewind(mark);
+      throw invalidRange(`key and value take ${k + v} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
+    }
+    this.#entries.set(key, stored);
+    this.#emit('change', { type: 'set', key });
+    return this.#commit();
+  }
+
+  /** Deletes `key`; resolves to whether it was there. */
+  async delete(key) {
+    this.#checkWritable();
+    checkKey(key);
+    if (!this.#entries.has(key)) return false;
+    this.#ops.delete(key);
+    this.#entries.delete(key);
+    this.#emit('change', { type: 'delete', key });
+    await this.#commit();
+    return true;
+  }
+
+  async clear() {
+    this.#checkWritable();
+    this.#ops.clear();
+    this.#entries.clear();
+    this.#emit('change', { type: 'clear' });
+    return this.#commit();
+  }
+
+  /** Sets `key` to fn(current value); resolves to the new value. */
+  async update(key, fn) {
+    this.#checkWritable();
+    checkKey(key);
+    if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
+    const next = fn(this.get(key));
+    if (next && typeof next.then === 'function') {
+      throw invalidType('the update function must return the new value, not a Promise');
+    }
+    await this.set(key, next);
+    return next;
+  }
+
+  /** Sets many entries as one atomic record. */
+  async setMany(entries) {
+    this.#checkWritable();
+    const list = [];
+    for (const pair of entries instanceof Map ? entries : Array.from(entries ?? [])) {
+      if (!Array.isArray(pair) || pair.length !== 2) throw invalidType('setMany takes [key, value] pairs (or a Map)');
+      checkKey(pair[0]);
+      list.push([pair[0], this.#encode(pair[1])]);
+    }
+    if (list.length === 0) return undefined;
+    const mark = this.#ops.mark();
+    this.#ops.batch(list.length);
+    let bytes = 5;
+    for (const [key, stored] of list) {
+      const [k, v] = this.#ops.put(key, stored, this.#bytesPrefix(stored));
+      bytes += k + v + BATCH_OP_OVERHEAD;
+    }
+    if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+      this.#ops.rewind(mark);
+      throw invalidRange(`the batch takes about ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
+    }
+    for (const [key, stored] of list) this.#entries.set(key, stored);
+    this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
+    return this.#commit();
+  }
+
+  /** Deletes many keys as one atomic record; resolves to how many were there. */
+  async deleteMany(keys) {
+    this.#checkWritable();
+    const present = [];
+    const seen = new Set();
+    for (const key of Array.from(keys ?? [])) {
+      checkKey(key);
+      if (this.#entries.has(key) && !seen.has(key)) {
+        seen.add(key);
+        present.push(key);
+      }
+    }
+    if (present.length === 0) return 0;
+    const mark = this.#ops.mark();
+    this.#ops.batch(present.length);
+    let bytes = 5;
+    for (const key of present) bytes += this.#ops.delete(key) + BATCH_OP_OVERHEAD;
+    if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+      this.#ops.rewind(mark);
+      throw invalidRange(`the batch takes about ${bytes} bytes, more than maxRecordSize; split it`);
+    }
+    for (const key of present) this.#entries.delete(key);
+    this.#emit('change', { type: 'deleteMany', keys: present });
+    await this.#commit();
+    return present.length;
+  }
+
+  /** Resolves once every earlier write is on stable storage. */
+  async flush() {
+    this.#checkWritable();
+    return new Promise((resolve, reject) => {
+      this.#syncWaiters.push({ resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Rewrites the log as a snapshot of the live entries. */
+  async compact() {
+    this.#checkWritable();
+    return new Promise((resolve, reject) => {
+      this.#compactWaiters.push({ resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Flushes, releases the store and frees the core. Idempotent. */
+  async close() {
+    if (this.#state === 'closed') return;
+    let error = null;
+    if (this.#state === 'open') {
+      try {
+        await this.flush();
+      } catch (err) {
+        error = err;
+      }
+    }
+    while (this.#draining) await this.#draining;
+    this.#state = 'closed';
+    try {
+      await this.#backend.close();
+    } finally {
+      this.#core.delete();
+    }
+    if (error) throw error;
+  }
+
+  // ---- events ----
+
+  /** Listens for 'change' ({type, key|keys}) and 'error' (a failed automatic compaction). */
+  on(type, listener) {
+    if (typeof listener !== 'function') throw invalidType('listener must be a function');
+    if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
+    this.#listeners.get(type).add(listener);
+    return this;
+  }
+
+  off(type, listener) {
+    this.#listeners.get(type)?.delete(listener);
+    return this;
+  }
+
+  #emit(type, event) {
+    const set = this.#listeners.get(type);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+
+  // ---- internals ----
+
+  #encode(value) {
+    const encoded = this.#codec.encode(value);
+    if (this.#codec === jsonCodec) return typeof encoded === 'string' ? encoded : encoded.slice();
+    if (typeof encoded === 'string') {
+      if (!wellFormed(encoded)) throw invalidType('codec.encode returned a string with a lone surrogate');
+      return new TextEncoder().encode(encoded);
+    }
+    if (!(encoded instanceof Uint8Array)) throw invalidType('codec.encode must return a Uint8Array or a string');
+    return encoded.slice();
+  }
+
+  #bytesPrefix(stored) {
+    return this.#codec === jsonCodec && typeof stored !== 'string' ? BYTES_TAG : -1;
+  }
+
+  #decode(stored) {
+    if (this.#codec === jsonCodec) return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
+    return this.#codec.decode(stored.slice());
+  }
+
+  #checkWritable() {
+    if (this.#state === 'closed') {
+      throw new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
+    }
+    if (this.#state === 'failed') {
+      throw new PersistentMapError('CLOSED', `store ${this.#name} refuses writes after an earlier failure (${this.#failure.message}); reopen it`, { cause: this.#failure });
+    }
+  }
+
+  #commit() {
+    const seq = ++this.#seq;
+    const promise = new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
+    this.#schedule();
+    return promise;
+  }
+
+  #schedule() {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (!this.#draining) {
+        this.#draining = this.#drain().finally(() => {
+          this.#draining = null;
+        });
+      }
+    });
+  }
+
+  #applyOps() {
+    if (this.#ops.empty) return;
+    const status = this.#core.apply(this.#ops.take());
+    if (!status.ok) throw statusError(status, `internal error applying writes to ${this.#name}`);
+    this.#appliedSeq = this.#seq;
+  }
+
+  #settle(upto, error) {
+    let n = 0;
+    while (n < this.#waiters.length && this.#waiters[n].seq <= upto) n++;
+    for (const w of this.#waiters.splice(0, n)) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+  }
+
+  async #drain() {
+    const strict = this.#options.durability === 'strict';
+    while (this.#state === 'open') {
+      this.#applyOps();
+      if (this.#core.pendingSize() > 0) {
+        const bytes = this.#core.takePending();
+        const upto = this.#appliedSeq;
+        try {
+          await this.#backend.append(bytes, { sync: strict });
+        } catch (err) {
+          await this.#rollBack(err);
+          continue;
+        }
+        this.#logBytes += bytes.length;
+        this.#settle(upto, null);
+        continue;
+      }
+      this.#settle(this.#appliedSeq, null); // writes that changed nothing
+      const auto = this.#options.compaction.auto && this.#logBytes >= this.#noAutoCompactBelow &&
+        this.#core.shouldCompact();
+      if (this.#compactWaiters.length > 0 || auto) {
+        await this.#compactNow();
+        continue;
+      }
+      if (this.#syncWaiters.length > 0) {
+        const waiters = this.#syncWaiters.splice(0);
+        try {
+          await this.#backend.sync();
+          for (const w of waiters) w.resolve();
+        } catch (err) {
+          for (const w of waiters) w.reject(err);
+          this.#fail(err);
+        }
+        continue;
+      }
+      return;
+    }
+    // Failed or closed: nothing more will be written.
+    const err = this.#failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
+    this.#settle(Infinity, err);
+    for (const w of this.#syncWaiters.splice(0)) w.reject(err);
+    for (const w of this.#compactWaiters.splice(0)) w.reject(err);
+  }
+
+  async #compactNow() {
+    const waiters = this.#compactWaiters.splice(0);
+    try {
+      const snapshot = this.#core.encodeSnapshot();
+      await this.#backend.replace(snapshot);
+      this.#core.snapshotInstalled();
+      this.#logBytes = snapshot.length;
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      if (err.fatal) {
+        this.#fail(err);
+      } else {
+        // Leave the old log in place and do not retry at once.
+        this.#noAutoCompactBelow = this.#logBytes + this.#options.compaction.minBytes;
+        if (waiters.length === 0) this.#emit('error', err);
+      }
+    }
+  }
+
+  // A write failed: cut the log back to what it held before and rebuild the
+  // map from it, so memory never claims what the log does not hold. Every
+  // write not yet on the log is rejected.
+  async #rollBack(cause) {
+    const error = cause instanceof PersistentMapError ? cause
+      : new PersistentMapError('IO', String(cause?.message ?? cause), { cause });
+    error.message += '; the write was rolled back';
+    if (cause?.fatal) {
+      this.#fail(error);
+      return;
+    }
+    try {
+      await this.#backend.truncate(this.#logBytes);
+      const bytes = await this.#backend.read();
+      const report = this.#core.recover(bytes);
+      if (!report.ok) throw statusError(report);
+      if (report.validBytes !== bytes.length || bytes.length !== this.#logBytes) {
+        throw new PersistentMapError('CORRUPT', 'the log does not end where the last good write did');
+      }
+      this.#ops.take();
+      this.#appliedSeq = this.#seq;
+      this.#loadEntries();
+      this.#settle(Infinity, error);
+      this.#emit('change', { type: 'reload' });
+    } catch (err) {
+      this.#fail(new PersistentMapError(error.code, `${error.message}, and restoring the store failed too (${err.message})`, { cause: err }));
+    }
+  }
+
+  #fail(error) {
+    if (this.#state !== 'open') return;
+    this.#state = 'failed';
+    this.#failure = error;
+    this.#settle(Infinity, error);
+  }
+}
