@@ -256,6 +256,31 @@ TEST(StoreTest, TheLockOfACrashedProcessIsNotStale) {
   EXPECT_TRUE(store->Get("k", &v));
 }
 
+TEST(StoreTest, TheLockFileNamesTheWriterWhileOpenAndIsEmptiedOnClose) {
+  test::TempDir dir;
+  auto store = OpenOrDie(dir.File("db"));
+  EXPECT_EQ(std::to_string(getpid()) + "\n", test::ReadFileOrDie(dir.File("db.lock")));
+  ASSERT_TRUE(store->Close().ok());
+  EXPECT_EQ("", test::ReadFileOrDie(dir.File("db.lock")));
+}
+
+// The JavaScript fs backend records its pid in the lock file instead of
+// taking a flock; a live pid there means a writer.
+TEST(StoreTest, ALockFileNamingALiveProcessIsHonouredAndADeadOneIsStale) {
+  test::TempDir dir;
+  test::WriteFileOrDie(dir.File("db.lock"), "1\n");  // init is always alive
+  std::unique_ptr<Store> store;
+  Status s = Store::Open(dir.File("db"), {}, &store);
+  ASSERT_TRUE(s.IsLocked()) << s.ToString();
+  EXPECT_NE(std::string::npos, s.message().find("process 1")) << s.message();
+
+  pid_t pid = fork();
+  if (pid == 0) _exit(0);
+  waitpid(pid, nullptr, 0);  // now certainly dead
+  test::WriteFileOrDie(dir.File("db.lock"), std::to_string(pid) + "\n");
+  EXPECT_TRUE(Store::Open(dir.File("db"), {}, &store).ok());
+}
+
 TEST(StoreTest, GarbageAfterValidDataIsTruncatedAndNewWritesAreReadable) {
   test::TempDir dir;
   const std::string path = dir.File("db");

@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <cstdlib>
 
 #include <cstring>
 
@@ -66,12 +69,32 @@ class PosixWritableFile final : public WritableFile {
 
 class PosixFileLock final : public FileLock {
  public:
-  explicit PosixFileLock(int fd) : fd_(fd) {}
-  ~PosixFileLock() override { ::close(fd_); }  // releases the flock
+  PosixFileLock(int fd, bool exclusive) : fd_(fd), exclusive_(exclusive) {}
+  ~PosixFileLock() override {
+    if (exclusive_ && ::ftruncate(fd_, 0) != 0) {
+      // The pid stays behind; it names a process that is gone, which the
+      // next opener treats as stale.
+    }
+    ::close(fd_);  // releases the flock
+  }
 
  private:
   int fd_;
+  bool exclusive_;
 };
+
+// The JavaScript fs backend cannot flock: it records its pid in the lock
+// file instead (js/backends/fs.js). A live pid other than ours there means
+// a writer holds the store.
+pid_t LiveHolder(int fd) {
+  char buf[32] = {0};
+  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
+  if (n <= 0) return 0;
+  long pid = std::strtol(buf, nullptr, 10);
+  if (pid <= 0 || pid == ::getpid()) return 0;
+  if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return static_cast<pid_t>(pid);
+  return 0;
+}
 
 class PosixFs final : public FileSystem {
  public:
@@ -177,7 +200,20 @@ class PosixFs final : public FileSystem {
       }
       return ErrnoStatus("cannot lock", path, err);
     }
-    lock->reset(new PosixFileLock(fd));
+    if (pid_t holder = LiveHolder(fd)) {
+      ::close(fd);
+      return Status::Locked(path + " names process " + std::to_string(holder) +
+                            " as the writer; close the store there first");
+    }
+    if (exclusive) {
+      const std::string pid = std::to_string(::getpid()) + "\n";
+      if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+        int err = errno;
+        ::close(fd);
+        return ErrnoStatus("cannot write lock file", path, err);
+      }
+    }
+    lock->reset(new PosixFileLock(fd, exclusive));
     return Status::OK();
   }
 };
