@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Installs what the native build and tests need on a fresh Debian machine
-# (only what is missing), then configures and builds into build/.
+# Installs what the build and tests need on a fresh Debian machine (only what
+# is missing: Debian packages with apt-get, npm packages with npm ci), then
+# configures and builds everything into build/ (native library, pmap CLI,
+# tests, benchmark, and the WebAssembly core into js/wasm/).
 # Usage: scripts/setup.sh [extra cmake -D options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake g++ make libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-dev)
+command -v emcc >/dev/null || packages+=(emscripten)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,6 +21,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm packages (Jest), re-installed only when package-lock.json changed.
+if ! cmp -s package-lock.json node_modules/.pmap-lock-stamp 2>/dev/null; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund >/dev/null
+  cp package-lock.json node_modules/.pmap-lock-stamp
 fi
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null

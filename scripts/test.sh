@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test: the GoogleTest suite under CTest (release build), the same
-# suite under AddressSanitizer+UndefinedBehaviorSanitizer and the
-# concurrency tests under ThreadSanitizer, and each libFuzzer harness for
+# Every test: the GoogleTest suite under CTest (release build), the Jest
+# suite of the JavaScript API (on the WebAssembly core), the GoogleTest suite
+# again under AddressSanitizer+UndefinedBehaviorSanitizer and the concurrency
+# tests under ThreadSanitizer, and each libFuzzer harness for
 # PMAP_FUZZ_SECONDS (default 60) from its checked-in seed corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,10 @@ jobs=$(nproc)
 echo "== unit, model, crash and CLI tests (release build)"
 (cd build && ctest --output-on-failure -j"$jobs")
 
-echo "== the same suite under ASan + UBSan"
+echo "== JavaScript API tests (Jest, Node $(node --version))"
+npm test --silent
+
+echo "== the native suite under ASan + UBSan"
 CC=clang CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug \
   -DPMAP_SANITIZE=address,undefined -DPMAP_BUILD_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
