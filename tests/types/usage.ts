@@ -1,0 +1,63 @@
+// Compiled (not run) by tests/js/types.test.js: the declarations in
+// js/index.d.ts must accept the documented usage and reject misuse.
+import {
+  PersistentMap,
+  PersistentMapError,
+  MemoryBackend,
+  type LogBackend,
+  type Codec,
+  type ChangeEvent,
+} from 'persistent-map';
+
+async function documentedUsage(): Promise<void> {
+  const map = await PersistentMap.open('app.pmap', { durability: 'strict', recovery: 'salvage' });
+  await map.set('user:1', { name: 'Ada', tags: ['x'], n: 1, ok: true, none: null });
+  await map.set('bytes', new Uint8Array([1]));
+  const v = map.get('user:1');
+  const size: number = map.size;
+  const first: [string, unknown] | undefined = map.at(0);
+  const existed: boolean = await map.delete('x');
+  const deleted: number = await map.deleteMany(['a', 'b']);
+  await map.setMany([['a', 1], ['b', 'two']]);
+  await map.update('n', (cur) => (typeof cur === 'number' ? cur + 1 : 0));
+  for (const [key, value] of map) void [key, value];
+  map.on('change', (e: ChangeEvent) => void e.type);
+  const stats = map.stats();
+  const ratio: number = stats.deadRatio;
+  const damaged = map.recovery.damaged.map((d) => d.begin + d.end);
+  await map.flush();
+  await map.compact();
+  await map.close();
+  void [v, size, first, existed, deleted, ratio, damaged];
+}
+
+async function customCodecAndBackend(backend: LogBackend): Promise<void> {
+  const codec: Codec<Date> = {
+    encode: (d) => d.toISOString(),
+    decode: (b) => new Date(new TextDecoder().decode(b)),
+  };
+  const map = await PersistentMap.open<Date>('dates', { backend, codec });
+  await map.set('now', new Date());
+  const d: Date | undefined = map.get('now');
+  void d;
+  await PersistentMap.open('mem', { backend: new MemoryBackend('mem') });
+}
+
+function errors(e: unknown): string {
+  if (e instanceof PersistentMapError) return e.code;
+  return '';
+}
+
+async function misuse(): Promise<void> {
+  const map = await PersistentMap.open('app.pmap');
+  // @ts-expect-error keys are strings
+  await map.set(1, 'v');
+  // @ts-expect-error not a durability
+  await PersistentMap.open('x', { durability: 'fast' });
+  // @ts-expect-error undefined is not a storable value
+  await map.set('k', undefined);
+  // @ts-expect-error the constructor is private: use open()
+  new PersistentMap();
+}
+
+void [documentedUsage, customCodecAndBackend, errors, misuse];
