@@ -457,11 +457,20 @@ export class PersistentMap {
     queueMicrotask(() => {
       this.#scheduled = false;
       if (!this.#draining) {
-        this.#draining = this.#drain().finally(() => {
-          this.#draining = null;
-        });
+        this.#draining = this.#drain()
+          .catch((err) => this.#fail(err)) // a bug, not an I/O error: stop writing
+          .finally(() => {
+            this.#draining = null;
+            // Work that arrived while the loop was deciding to stop.
+            if (this.#state === 'open' && this.#hasWork()) this.#schedule();
+          });
       }
     });
+  }
+
+  #hasWork() {
+    return !this.#ops.empty || this.#waiters.length > 0 || this.#syncWaiters.length > 0 ||
+      this.#compactWaiters.length > 0;
   }
 
   #applyOps() {
@@ -578,5 +587,7 @@ export class PersistentMap {
     this.#state = 'failed';
     this.#failure = error;
     this.#settle(Infinity, error);
+    for (const w of this.#syncWaiters.splice(0)) w.reject(error);
+    for (const w of this.#compactWaiters.splice(0)) w.reject(error);
   }
 }
