@@ -47,9 +47,9 @@ export async function loadCore(wasm = {}) {
   return promise;
 }
 
-export function recoveryModeIndex(mode) {
-  const i = RECOVERY_MODES.indexOf(mode);
-  return i;
+// The order of pmap::RecoveryMode in src/log_reader.h.
+function recoveryModeIndex(mode) {
+  return RECOVERY_MODES.indexOf(mode);
 }
 
 const encoder = new TextEncoder();

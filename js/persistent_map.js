@@ -90,6 +90,7 @@ function makeBackend(name, backend) {
 }
 
 const CONSTRUCT = Symbol('construct');
+const utf8 = new TextDecoder();
 
 export class PersistentMap {
   #name;
@@ -201,7 +202,7 @@ export class PersistentMap {
     const i = index < 0 ? n + index : index;
     if (i < 0 || i >= n) return undefined;
     this.#applyOps();
-    const key = new TextDecoder().decode(this.#core.keyAt(i));
+    const key = utf8.decode(this.#core.keyAt(i));
     return [key, this.get(key)];
   }
 
