@@ -17,7 +17,7 @@ const DEFAULTS = Object.freeze({
   maxRecordSize: 64 * MiB,
   compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
 });
-const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm']);
+const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait']);
 // Record header (9) + the key-length varint (up to 5) of a PUT.
 const PUT_OVERHEAD = 14;
 const BATCH_OP_OVERHEAD = 11;
@@ -25,10 +25,18 @@ const BATCH_OP_OVERHEAD = 11;
 const backendFactories = new Map([['memory', (name) => new MemoryBackend(name)]]);
 let autoBackend = null;
 
-/** Makes `kind` usable as { backend: kind }; `auto` marks the default. */
+/**
+ * Makes `kind` usable as { backend: kind }: factory(name, { wait }) returns a
+ * backend. `auto` marks the default; a function picks among several.
+ */
 export function registerBackend(kind, factory, { auto = false } = {}) {
   backendFactories.set(kind, factory);
   if (auto) autoBackend = kind;
+}
+
+/** Sets how 'auto' chooses: a kind, or a function returning (a promise of) one. */
+export function setAutoBackend(choose) {
+  autoBackend = choose;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -64,6 +72,7 @@ function checkOptions(name, options) {
     throw invalidRange('maxRecordSize must be an integer from 64 bytes to 1 GiB');
   }
   const c = o.compaction;
+  if (o.wait !== undefined && typeof o.wait !== 'boolean') throw invalidType('wait must be true or false');
   if (typeof c.auto !== 'boolean' || !(c.ratio >= 1) || !(Number.isFinite(c.minBytes) && c.minBytes >= 0)) {
     throw invalidType('compaction must be { auto: boolean, ratio: number >= 1, minBytes: number >= 0 }');
   }
@@ -71,14 +80,14 @@ function checkOptions(name, options) {
   return o;
 }
 
-function makeBackend(name, backend) {
+async function makeBackend(name, backend, options) {
   if (backend && typeof backend === 'object') {
     for (const m of ['open', 'read', 'append', 'truncate', 'sync', 'replace', 'close']) {
       if (typeof backend[m] !== 'function') throw invalidType(`custom backend lacks a ${m}() method (see docs/BACKENDS.md)`);
     }
     return backend;
   }
-  const kind = backend === 'auto' ? autoBackend : backend;
+  const kind = backend === 'auto' ? (typeof autoBackend === 'function' ? await autoBackend() : autoBackend) : backend;
   if (kind === null) {
     throw new PersistentMapError('INVALID', "no persistent backend is available in this environment yet; pass { backend: 'memory' } for a store that lives only in this page");
   }
@@ -86,7 +95,7 @@ function makeBackend(name, backend) {
   if (!factory) {
     throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...backendFactories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
   }
-  return factory(name);
+  return factory(name, { wait: options.wait === true });
 }
 
 const CONSTRUCT = Symbol('construct');
@@ -124,7 +133,7 @@ export class PersistentMap {
   static async open(name, options = {}) {
     const o = checkOptions(name, options);
     const module = await loadCore(o.wasm);
-    const backend = makeBackend(name, o.backend);
+    const backend = await makeBackend(name, o.backend, o);
     const bytes = await backend.open();
     let core;
     try {
@@ -418,7 +427,7 @@ export class PersistentMap {
 
   #encode(value) {
     const encoded = this.#codec.encode(value);
-    if (this.#codec === jsonCodec) return typeof encoded === 'string' ? encoded : encoded.slice();
+    if (this.#codec === jsonCodec) return typeof encoded === 'string' ? encoded : new Uint8Array(encoded); // a copy even for a Buffer, whose slice() is a view
     if (typeof encoded === 'string') {
       if (!wellFormed(encoded)) throw invalidType('codec.encode returned a string with a lone surrogate');
       return new TextEncoder().encode(encoded);

@@ -11,6 +11,8 @@ packages=(cmake g++ make libgtest-dev libbenchmark-dev nlohmann-json3-dev clang 
 command -v emcc >/dev/null || packages+=(emscripten)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
+# The browser tests drive Debian's Chromium with playwright-core.
+[ -x /usr/bin/chromium ] || packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm packages (Jest), re-installed only when package-lock.json changed.
+# npm packages (Jest, playwright-core, Vite, TypeScript), re-installed only when package-lock.json changed.
 if ! cmp -s package-lock.json node_modules/.pmap-lock-stamp 2>/dev/null; then
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund >/dev/null

@@ -1,0 +1,140 @@
+// The dedicated worker behind OpfsBackend (opfs.js): owns the sync access
+// handle of one store's log file and answers one request at a time.
+//   files: <name>.<generation>.pmap (the log), <name>.<generation>.tmp (a
+//   compaction in progress; deleted on open)
+
+let dir = null;
+let name = null;
+let generation = 0;
+let handle = null;
+let size = 0;
+
+function fileName(gen, ext = 'pmap') {
+  return `${name}.${gen}.${ext}`;
+}
+
+function describe(err, what) {
+  const quota = err && err.name === 'QuotaExceededError';
+  return { code: quota ? 'QUOTA' : 'IO', message: `${what}: ${err && err.message ? err.message : err}` };
+}
+
+async function openHandle(gen) {
+  const file = await dir.getFileHandle(fileName(gen), { create: true });
+  handle = await file.createSyncAccessHandle();
+  generation = gen;
+  size = handle.getSize();
+}
+
+function readAll() {
+  const bytes = new Uint8Array(size);
+  let done = 0;
+  while (done < size) {
+    const n = handle.read(bytes.subarray(done), { at: done });
+    if (n === 0) break;
+    done += n;
+  }
+  return bytes;
+}
+
+const ops = {
+  async probe() {
+    const root = await navigator.storage.getDirectory();
+    const d = await root.getDirectoryHandle('persistent-map', { create: true });
+    const f = await d.getFileHandle('.probe', { create: true });
+    const h = await f.createSyncAccessHandle();
+    h.close();
+    await d.removeEntry('.probe');
+    return { result: true };
+  },
+
+  async open(msg) {
+    name = msg.name;
+    const root = await navigator.storage.getDirectory();
+    dir = await root.getDirectoryHandle('persistent-map', { create: true });
+    let newest = -1;
+    const names = [];
+    for await (const entry of dir.keys()) {
+      const m = entry.startsWith(`${name}.`) && /^(\d+)\.(pmap|tmp)$/.exec(entry.slice(name.length + 1));
+      if (!m) continue;
+      names.push([entry, Number(m[1]), m[2]]);
+      if (m[2] === 'pmap') newest = Math.max(newest, Number(m[1]));
+    }
+    // Unfinished compactions and generations a finished one replaced.
+    for (const [entry, gen, ext] of names) {
+      if (ext === 'tmp' || gen < newest) await dir.removeEntry(entry);
+    }
+    await openHandle(Math.max(newest, 0));
+    const bytes = readAll();
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+
+  read() {
+    const bytes = readAll();
+    return { result: bytes, transfer: [bytes.buffer] };
+  },
+
+  append(msg) {
+    const n = handle.write(msg.bytes, { at: size });
+    size += n;
+    if (n !== msg.bytes.length) throw Object.assign(new Error(`short write (${n} of ${msg.bytes.length} bytes)`), { name: 'QuotaExceededError' });
+    if (msg.sync) handle.flush();
+  },
+
+  truncate(msg) {
+    handle.truncate(msg.length);
+    size = msg.length;
+  },
+
+  sync() {
+    handle.flush();
+  },
+
+  async replace(msg) {
+    const next = generation + 1;
+    const tmpName = fileName(next, 'tmp');
+    try {
+      const tmp = await dir.getFileHandle(tmpName, { create: true });
+      const h = await tmp.createSyncAccessHandle();
+      try {
+        h.truncate(0);
+        const n = h.write(msg.bytes, { at: 0 });
+        if (n !== msg.bytes.length) throw Object.assign(new Error('short write'), { name: 'QuotaExceededError' });
+        h.flush();
+      } finally {
+        h.close();
+      }
+      await tmp.move(fileName(next));
+    } catch (err) {
+      await dir.removeEntry(tmpName).catch(() => {});
+      throw err;
+    }
+    // The new generation is complete and named: from here the old one is
+    // only garbage, but a failure leaves this worker without a handle.
+    const old = fileName(generation);
+    handle.close();
+    handle = null;
+    try {
+      await dir.removeEntry(old);
+      await openHandle(next);
+    } catch (err) {
+      throw Object.assign(err, { fatal: true });
+    }
+  },
+
+  close() {
+    if (handle) handle.close();
+    handle = null;
+  },
+};
+
+self.onmessage = async (event) => {
+  const { id, op } = event.data;
+  try {
+    const out = (await ops[op](event.data)) ?? {};
+    self.postMessage({ id, ok: true, result: out.result }, out.transfer ?? []);
+  } catch (err) {
+    const error = describe(err, `OPFS ${op} of '${name}'`);
+    if (err && err.fatal) error.fatal = true;
+    self.postMessage({ id, ok: false, error });
+  }
+};

@@ -1,0 +1,33 @@
+// One writer per store across tabs and workers of an origin, with the Web
+// Locks API: the lock is held from open() until close(), and released by the
+// browser if the page or worker goes away.
+
+import { PersistentMapError } from '../errors.js';
+
+/**
+ * Takes the exclusive lock for `name`. Without `wait`, a held lock is an
+ * immediate LOCKED error; with it, the promise resolves once the holder is
+ * gone. Resolves to a function that releases the lock.
+ */
+export async function acquireWebLock(name, { wait = false } = {}) {
+  const locks = globalThis.navigator?.locks;
+  if (!locks) {
+    throw new PersistentMapError('IO', 'this environment has no Web Locks API (navigator.locks), so one writer per store cannot be guaranteed');
+  }
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  const granted = await new Promise((resolve, reject) => {
+    locks
+      .request(`persistent-map:${name}`, { mode: 'exclusive', ifAvailable: !wait }, (lock) => {
+        resolve(lock !== null);
+        return lock === null ? undefined : held;
+      })
+      .catch(reject);
+  });
+  if (!granted) {
+    throw new PersistentMapError('LOCKED', `store '${name}' is open in another tab or worker; close it there, or open with { wait: true } to wait for it`);
+  }
+  return release;
+}

@@ -1,0 +1,184 @@
+// In-page side of the Chromium tests (tests/js/browser.test.js drives it):
+// scenarios that run against the real OPFS and IndexedDB of the page and
+// return plain data for the Node side to check.
+import { PersistentMap, OpfsBackend, IndexedDbBackend } from '../../js/browser.js';
+
+const destroyers = { opfs: OpfsBackend.destroy, indexeddb: IndexedDbBackend.destroy };
+const makers = {
+  opfs: (name, options) => new OpfsBackend(name, options),
+  indexeddb: (name, options) => new IndexedDbBackend(name, options),
+};
+
+// Values as plain data, Uint8Array marked, so that results compare exactly.
+function plain(v) {
+  return v instanceof Uint8Array ? { u8: [...v] } : v;
+}
+function contents(map) {
+  return [...map].map(([k, v]) => [k, plain(v)]);
+}
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+function rng(seed) {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return (s >>> 8) % n;
+  };
+}
+
+/** The backend interface method by method, then a model-based sequence. */
+async function conformance(kind, seed = 1) {
+  const failures = [];
+  const check = (ok, what) => {
+    if (!ok) failures.push(what);
+  };
+  const name = `conformance-${kind}-${seed}`;
+  await destroyers[kind](name);
+  let b = makers[kind](name);
+  check((await b.open()).length === 0, 'a new store opens empty');
+  await b.append(new Uint8Array([1, 2, 3]), { sync: false });
+  await b.append(new Uint8Array([4]), { sync: true });
+  check(same([...(await b.read())], [1, 2, 3, 4]), 'read returns what was appended');
+  const second = await makers[kind](name).open().then(() => 'opened', (e) => e.code);
+  check(second === 'LOCKED', `a second opener gets LOCKED (got ${second})`);
+  await b.truncate(2);
+  check(same([...(await b.read())], [1, 2]), 'truncate cuts the log');
+  await b.replace(new Uint8Array([9, 8, 7]));
+  await b.sync();
+  check(same([...(await b.read())], [9, 8, 7]), 'replace replaces the log');
+  await b.close();
+  b = makers[kind](name);
+  check(same([...(await b.open())], [9, 8, 7]), 'the replaced log survives a reopen');
+  await b.close();
+  await destroyers[kind](name);
+
+  const rand = rng(seed);
+  const model = new Map();
+  const options = { backend: kind, compaction: { minBytes: 2048 } };
+  let map = await PersistentMap.open(name, options);
+  for (let step = 0; step < 500 && failures.length === 0; step++) {
+    const key = `k${rand(40)}`;
+    const op = rand(100);
+    if (op < 50) {
+      const value = rand(6) === 0 ? new Uint8Array([rand(256), 0]) : { step, s: 'ü'.repeat(rand(3)), l: [rand(9)] };
+      await map.set(key, value);
+      model.set(key, value);
+    } else if (op < 70) {
+      check((await map.delete(key)) === model.delete(key), `delete result at step ${step}`);
+    } else if (op < 78) {
+      const pairs = [[key, step], [`k${rand(40)}`, '']];
+      await map.setMany(pairs);
+      for (const [k, v] of pairs) model.set(k, v);
+    } else if (op < 83) {
+      const keys = [key, `k${rand(40)}`];
+      await map.deleteMany(keys);
+      for (const k of keys) model.delete(k);
+    } else if (op < 84) {
+      await map.clear();
+      model.clear();
+    } else if (op < 92) {
+      await map.close();
+      map = await PersistentMap.open(name, options);
+    } else if (op < 95) {
+      await map.compact();
+    } else if (model.size > 0) {
+      const i = rand(model.size);
+      check(same(plain(map.at(i)?.[1]), plain([...model.values()][i])), `at(${i}) at step ${step}`);
+    }
+    check(map.size === model.size, `size at step ${step}`);
+  }
+  check(same(contents(map), [...model].map(([k, v]) => [k, plain(v)])), 'contents and order match the model');
+  await map.close();
+  map = await PersistentMap.open(name, options);
+  check(same(contents(map), [...model].map(([k, v]) => [k, plain(v)])), 'contents survive the last reopen');
+  check(map.stats().generation > 0, 'compaction ran');
+  await map.close();
+  await destroyers[kind](name);
+  return failures;
+}
+
+async function write(kind, name, entries) {
+  const map = await PersistentMap.open(name, { backend: kind });
+  await map.setMany(entries);
+  await map.set('bytes', new Uint8Array([1, 2, 3]));
+  await map.close();
+}
+
+async function read(kind, name) {
+  const map = await PersistentMap.open(name, { backend: kind });
+  const out = { entries: contents(map), damaged: map.recovery.damaged };
+  await map.close();
+  return out;
+}
+
+const held = new Map();
+async function hold(kind, name) {
+  held.set(name, await PersistentMap.open(name, { backend: kind }));
+}
+async function release(name) {
+  await held.get(name).close();
+  held.delete(name);
+}
+async function tryOpen(kind, name, wait = false) {
+  try {
+    const map = await PersistentMap.open(name, { backend: kind, wait });
+    const entries = contents(map);
+    await map.close();
+    return { ok: true, entries };
+  } catch (e) {
+    return { ok: false, code: e.code, message: e.message };
+  }
+}
+
+// A worker writes batches of 5 keys and reports each acknowledged batch;
+// it is terminated after `acks` acknowledgements while writes are in flight.
+async function killWriter(kind, name, acks) {
+  const worker = new Worker(new URL('./writer_worker.js', import.meta.url), { type: 'module' });
+  let acknowledged = -1;
+  await new Promise((resolve, reject) => {
+    worker.onmessage = (e) => {
+      if (e.data.error) reject(new Error(e.data.error));
+      acknowledged = e.data.batch;
+      if (acknowledged + 1 >= acks) resolve();
+    };
+    worker.onerror = (e) => reject(new Error(e.message));
+    worker.postMessage({ kind, name });
+  });
+  worker.terminate();
+  const map = await PersistentMap.open(name, { backend: kind, wait: true });
+  const keys = [...map.keys()];
+  await map.close();
+  return { acknowledged, keys };
+}
+
+async function quota(kind, name) {
+  const map = await PersistentMap.open(name, { backend: kind });
+  await map.set('small', 'fits');
+  // Random bytes: Chromium compresses IndexedDB values, so a repeated
+  // string would fit in any quota.
+  const big = new Uint8Array(4 << 20);
+  for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+  const error = await map.set('big', big).then(() => null, (e) => ({ code: e.code, message: e.message }));
+  const after = { state: map.stats().state, keys: [...map.keys()] };
+  let later = null;
+  if (after.state === 'open') later = await map.set('later', 1).then(() => 'ok', (e) => e.code);
+  await map.close().catch(() => {});
+  const reopened = await tryOpen(kind, name);
+  return { error, after, later, reopened: { ok: reopened.ok, keys: (reopened.entries ?? []).map(([k]) => k) } };
+}
+
+async function destroy(kind, name) {
+  await destroyers[kind](name);
+}
+
+async function autoKind(name) {
+  const map = await PersistentMap.open(name);
+  await map.set('k', 1);
+  await map.close();
+  const opfs = await OpfsBackend.available();
+  return { opfs };
+}
+
+window.scenarios = { conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
+window.harnessReady = true;

@@ -1,0 +1,139 @@
+// PersistentMap in real Chromium (Debian's, driven by playwright-core):
+// OPFS and IndexedDB backends, persistence across reloads and browser
+// restarts, a writer killed mid-write, one writer across tabs, quota errors.
+import fs from 'node:fs';
+import { launchProfile, newProfileDir } from '../browser/chromium.js';
+import { serve } from '../browser/server.js';
+
+const KINDS = ['opfs', 'indexeddb'];
+let server;
+let profile;
+let context;
+
+async function openHarness(ctx = context) {
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${server.url}/tests/browser/harness.html`);
+  await page.waitForFunction(() => window.harnessReady === true);
+  return page;
+}
+
+function run(page, scenario, ...args) {
+  return page.evaluate(([s, a]) => window.scenarios[s](...a), [scenario, args]);
+}
+
+beforeAll(async () => {
+  server = await serve();
+  profile = newProfileDir();
+  context = await launchProfile(profile);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+});
+
+describe.each(KINDS)('the %s backend', (kind) => {
+  test('passes the backend conformance suite and the model-based API sequence', async () => {
+    const page = await openHarness();
+    expect(await run(page, 'conformance', kind, 7)).toEqual([]);
+    await page.close();
+  }, 120000);
+
+  test('keeps its data across a page reload', async () => {
+    const page = await openHarness();
+    await run(page, 'destroy', kind, 'reload');
+    await run(page, 'write', kind, 'reload', [['a', 1], ['b', { c: 'ü' }]]);
+    await page.reload();
+    await page.waitForFunction(() => window.harnessReady === true);
+    const { entries, damaged } = await run(page, 'read', kind, 'reload');
+    expect(entries).toEqual([['a', 1], ['b', { c: 'ü' }], ['bytes', { u8: [1, 2, 3] }]]);
+    expect(damaged).toEqual([]);
+    await page.close();
+  });
+
+  test('a writer worker terminated mid-write leaves a prefix of whole batches', async () => {
+    const page = await openHarness();
+    for (const acks of [1, 7, 23]) {
+      const name = `crash-${acks}`;
+      await run(page, 'destroy', kind, name);
+      const { acknowledged, keys } = await run(page, 'killWriter', kind, name, acks);
+      expect(keys.length % 5).toBe(0); // whole batches only
+      const batches = keys.length / 5;
+      expect(batches).toBeGreaterThanOrEqual(acknowledged + 1); // every acknowledged batch
+      const expected = [];
+      for (let b = 0; b < batches; b++) for (let j = 0; j < 5; j++) expected.push(`b${b}:${j}`);
+      expect(keys).toEqual(expected);
+    }
+    await page.close();
+  }, 60000);
+
+  test('a second tab gets LOCKED at once, or with wait proceeds when the first closes', async () => {
+    const first = await openHarness();
+    const second = await openHarness();
+    await run(first, 'destroy', kind, 'shared');
+    await run(first, 'hold', kind, 'shared');
+    const refused = await run(second, 'tryOpen', kind, 'shared');
+    expect(refused).toMatchObject({ ok: false, code: 'LOCKED' });
+    expect(refused.message).toMatch(/open in another tab or worker.*wait: true/);
+    const waiting = run(second, 'tryOpen', kind, 'shared', true);
+    await new Promise((r) => setTimeout(r, 200));
+    await run(first, 'release', 'shared');
+    await expect(waiting).resolves.toMatchObject({ ok: true });
+    await first.close();
+    await second.close();
+  });
+
+  test('running out of quota is a QUOTA error and leaves the map consistent', async () => {
+    // A fresh profile whose quota is cut before any storage is touched
+    // (Chromium caches an origin's available space once storage is used).
+    const dir = newProfileDir();
+    const ctx = await launchProfile(dir);
+    try {
+      const page = await ctx.newPage();
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 2 << 20 });
+      await page.goto(`${server.url}/tests/browser/harness.html`);
+      await page.waitForFunction(() => window.harnessReady === true);
+      const { error, after, later, reopened } = await run(page, 'quota', kind, 'quota');
+      expect(error).toMatchObject({ code: 'QUOTA' });
+      if (after.state === 'open') {
+        // rolled back: memory holds exactly what the log holds
+        expect(after.keys).toEqual(['small']);
+        expect(later).toBe('ok');
+        expect(reopened).toEqual({ ok: true, keys: ['small', 'later'] });
+      } else {
+        expect(after.state).toBe('failed');
+        expect(reopened).toEqual({ ok: true, keys: ['small'] });
+      }
+    } finally {
+      await ctx.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test('auto picks OPFS where a sync access handle can be had', async () => {
+  const page = await openHarness();
+  expect(await run(page, 'autoKind', 'auto-store')).toEqual({ opfs: true });
+  await page.close();
+});
+
+test('data survives a browser restart with the same profile', async () => {
+  const dir = newProfileDir();
+  try {
+    let ctx = await launchProfile(dir);
+    let page = await openHarness(ctx);
+    for (const kind of KINDS) await run(page, 'write', kind, 'restart', [['x', [1, 2]]]);
+    await ctx.close();
+    ctx = await launchProfile(dir);
+    page = await openHarness(ctx);
+    for (const kind of KINDS) {
+      expect((await run(page, 'read', kind, 'restart')).entries).toEqual([['x', [1, 2]], ['bytes', { u8: [1, 2, 3] }]]);
+    }
+    await ctx.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}, 60000);
