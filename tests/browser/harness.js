@@ -180,5 +180,18 @@ async function autoKind(name) {
   return { opfs };
 }
 
-window.scenarios = { conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
+// The browser closes the IndexedDB connection under the map (Safari does
+// this); the next write reconnects and retries once.
+async function reconnect(name) {
+  await IndexedDbBackend.destroy(name);
+  const backend = new IndexedDbBackend(name);
+  const map = await PersistentMap.open(name, { backend });
+  await map.set('before', 1);
+  backend.db.close();
+  await map.set('after', 2);
+  await map.close();
+  return read('indexeddb', name);
+}
+
+window.scenarios = { reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
 window.harnessReady = true;

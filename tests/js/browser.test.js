@@ -2,10 +2,14 @@
 // OPFS and IndexedDB backends, persistence across reloads and browser
 // restarts, a writer killed mid-write, one writer across tabs, quota errors.
 import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 import { launchProfile, newProfileDir } from '../browser/chromium.js';
 import { serve } from '../browser/server.js';
 
 const KINDS = ['opfs', 'indexeddb'];
+const root = fileURLToPath(new URL('../..', import.meta.url));
 let server;
 let profile;
 let context;
@@ -112,6 +116,31 @@ describe.each(KINDS)('the %s backend', (kind) => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('IndexedDB reconnects once when the browser closes the connection under it', async () => {
+  const page = await openHarness();
+  const { entries } = await run(page, 'reconnect', 'reconnect');
+  expect(entries).toEqual([['before', 1], ['after', 2]]);
+  await page.close();
+});
+
+test('an app built with Vite loads the library and its .wasm in the browser', async () => {
+  const outDir = path.join(root, 'build', 'vite-app');
+  fs.rmSync(outDir, { recursive: true, force: true });
+  await build({
+    root: path.join(root, 'tests', 'browser', 'vite-app'),
+    logLevel: 'silent',
+    configFile: false,
+    base: './',
+    build: { outDir, target: 'esnext', emptyOutDir: true },
+  });
+  expect(fs.readdirSync(path.join(outDir, 'assets')).some((f) => f.endsWith('.wasm'))).toBe(true);
+  const page = await context.newPage();
+  await page.goto(`${server.url}/build/vite-app/index.html`);
+  await page.waitForFunction(() => window.viteResult !== undefined, null, { timeout: 20000 });
+  expect(await page.evaluate(() => window.viteResult)).toEqual({ backend: 'opfs', entries: [['greeting', 'hello from vite']] });
+  await page.close();
 });
 
 test('auto picks OPFS where a sync access handle can be had', async () => {
