@@ -52,8 +52,10 @@ export interface CompactionOptions {
 }
 
 export interface OpenOptions<V = StoredValue> {
-  /** 'auto' (default: fs in Node), 'fs', 'memory', or a backend object. */
-  backend?: 'auto' | 'fs' | 'memory' | LogBackend;
+  /** 'auto' (default: fs in Node, opfs or indexeddb in browsers), 'fs', 'opfs', 'indexeddb', 'memory', or a backend object. */
+  backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'memory' | LogBackend;
+  /** Browsers: wait for another tab's store to close instead of failing with LOCKED. Default false. */
+  wait?: boolean;
   /** 'relaxed' (default): writes resolve when handed to the backend; 'strict': when on stable storage. */
   durability?: 'relaxed' | 'strict';
   /** What to do with a damaged log. Default 'tolerate-torn-tail'. */
@@ -141,7 +143,7 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
 /** Makes `kind` usable as { backend: kind }. */
 export function registerBackend(
   kind: string,
-  factory: (name: string) => LogBackend,
+  factory: (name: string, options: { wait: boolean }) => LogBackend,
   options?: { auto?: boolean },
 ): void;
 
@@ -158,6 +160,34 @@ export class MemoryBackend implements LogBackend {
   replace(bytes: Uint8Array): Promise<void>;
   close(): Promise<void>;
   static destroy(name: string): void;
+}
+
+/** The OPFS backend (browser entry point only): a sync access handle in a worker of its own. */
+export class OpfsBackend implements LogBackend {
+  constructor(name: string, options?: { wait?: boolean });
+  open(): Promise<Uint8Array>;
+  read(): Promise<Uint8Array>;
+  append(bytes: Uint8Array, options: { sync: boolean }): Promise<void>;
+  truncate(length: number): Promise<void>;
+  sync(): Promise<void>;
+  replace(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  /** True where a dedicated worker can get a sync access handle. */
+  static available(): Promise<boolean>;
+  static destroy(name: string): Promise<void>;
+}
+
+/** The IndexedDB backend (browser entry point only). */
+export class IndexedDbBackend implements LogBackend {
+  constructor(name: string, options?: { wait?: boolean });
+  open(): Promise<Uint8Array>;
+  read(): Promise<Uint8Array>;
+  append(bytes: Uint8Array, options: { sync: boolean }): Promise<void>;
+  truncate(length: number): Promise<void>;
+  sync(): Promise<void>;
+  replace(bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  static destroy(name: string): Promise<void>;
 }
 
 /** The Node.js file backend (Node entry point only). */
