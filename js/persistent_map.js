@@ -121,6 +121,7 @@ export class PersistentMap {
   #state = 'open';
   #failure = null;
   #listeners = new Map();
+  #closedStats = null;
 
   /** What recovery found when the store was opened. */
   recovery;
@@ -210,6 +211,11 @@ export class PersistentMap {
     const n = this.#entries.size;
     const i = index < 0 ? n + index : index;
     if (i < 0 || i >= n) return undefined;
+    if (this.#state === 'closed') {
+      // The core is freed; reads go on from memory, in O(n).
+      let j = 0;
+      for (const key of this.#entries.keys()) if (j++ === i) return [key, this.get(key)];
+    }
     this.#applyOps();
     const key = utf8.decode(this.#core.keyAt(i));
     return [key, this.get(key)];
@@ -237,7 +243,7 @@ export class PersistentMap {
 
   stats() {
     if (this.#state === 'open') this.#applyOps();
-    const s = this.#core.stats();
+    const s = this.#state === 'closed' ? this.#closedStats : this.#core.stats();
     return {
       size: this.#entries.size,
       liveRecords: s.liveRecords,
@@ -385,6 +391,7 @@ export class PersistentMap {
       }
     }
     while (this.#draining) await this.#draining;
+    this.#closedStats = this.#core.stats();
     this.#state = 'closed';
     try {
       await this.#backend.close();
@@ -567,13 +574,13 @@ export class PersistentMap {
   // map from it, so memory never claims what the log does not hold. Every
   // write not yet on the log is rejected.
   async #rollBack(cause) {
-    const error = cause instanceof PersistentMapError ? cause
-      : new PersistentMapError('IO', String(cause?.message ?? cause), { cause });
-    error.message += '; the write was rolled back';
     if (cause?.fatal) {
-      this.#fail(error);
+      this.#fail(cause instanceof PersistentMapError ? cause
+        : new PersistentMapError('IO', String(cause?.message ?? cause), { cause }));
       return;
     }
+    const error = new PersistentMapError(cause?.code ?? 'IO',
+      `${cause?.message ?? cause}; the write was rolled back`, { cause });
     try {
       await this.#backend.truncate(this.#logBytes);
       const bytes = await this.#backend.read();

@@ -392,3 +392,35 @@ test('a missing directory is a clear NOT_FOUND error', async () => {
   await expect(PersistentMap.open(path.join(dir, 'no', 'such', 'dir', 'x.pmap')))
     .rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/does not exist/) });
 });
+
+test('at() and stats() still answer after close', async () => {
+  const map = await PersistentMap.open(file);
+  await map.setMany([['a', 1], ['b', 2]]);
+  await map.close();
+  expect(map.at(1)).toEqual(['b', 2]);
+  expect(map.at(-2)).toEqual(['a', 1]);
+  expect(map.stats()).toMatchObject({ size: 2, liveRecords: 2, state: 'closed' });
+});
+
+test('a failed sync is reported as such, not as a roll-back, and the store refuses writes', async () => {
+  const inner = new MemoryBackend(`sync-${Date.now()}`);
+  let armed = false;
+  const backend = {
+    open: () => inner.open(),
+    read: () => inner.read(),
+    append: async (bytes, options) => {
+      await inner.append(bytes, options);
+      if (armed && options.sync) throw Object.assign(new PersistentMapError('IO', 'cannot sync'), { fatal: true });
+    },
+    truncate: (n) => inner.truncate(n),
+    sync: () => inner.sync(),
+    replace: (bytes) => inner.replace(bytes),
+    close: () => inner.close(),
+  };
+  const map = await PersistentMap.open('sync', { backend, durability: 'strict' });
+  armed = true;
+  const error = await map.set('a', 1).catch((e) => e);
+  expect(error).toMatchObject({ code: 'IO', message: 'cannot sync' });
+  await expect(map.set('b', 2)).rejects.toMatchObject({ code: 'CLOSED', message: expect.stringMatching(/refuses writes after an earlier failure \(cannot sync\); reopen it/) });
+  await map.close();
+});
