@@ -28,7 +28,19 @@ fi
 # npm packages (Jest, playwright-core, Vite, TypeScript), re-installed only when package-lock.json changed.
 if ! cmp -s package-lock.json node_modules/.pmap-lock-stamp 2>/dev/null; then
   echo "setup: npm ci" >&2
-  npm ci --no-audit --no-fund >/dev/null
+  if ! npm ci --no-audit --no-fund >/tmp/pmap-npm-ci.log 2>&1; then
+    # npm 11 writes lock files without the other platforms' optional
+    # packages (rollup's, esbuild's) and then its own `npm ci` calls the
+    # lock out of sync. Install from the same lock with `npm install`, which
+    # honours the pinned versions and does not rewrite the lock.
+    if grep -q "EUSAGE" /tmp/pmap-npm-ci.log; then
+      echo "setup: npm ci refused this lock file (npm bug); npm install --no-save" >&2
+      npm install --no-save --no-audit --no-fund >/dev/null
+    else
+      cat /tmp/pmap-npm-ci.log >&2
+      exit 1
+    fi
+  fi
   cp package-lock.json node_modules/.pmap-lock-stamp
 fi
 
