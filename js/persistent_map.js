@@ -122,6 +122,7 @@ export class PersistentMap {
   #failure = null;
   #listeners = new Map();
   #closedStats = null;
+  #closing = null;
 
   /** What recovery found when the store was opened. */
   recovery;
@@ -381,6 +382,11 @@ export class PersistentMap {
 
   /** Flushes, releases the store and frees the core. Idempotent. */
   async close() {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close() {
     if (this.#state === 'closed') return;
     let error = null;
     if (this.#state === 'open') {
@@ -434,13 +440,14 @@ export class PersistentMap {
 
   #encode(value) {
     const encoded = this.#codec.encode(value);
-    if (this.#codec === jsonCodec) return typeof encoded === 'string' ? encoded : new Uint8Array(encoded); // a copy even for a Buffer, whose slice() is a view
+    // new Uint8Array(x) copies; a Buffer's slice() would only be a view.
+    if (this.#codec === jsonCodec) return typeof encoded === 'string' ? encoded : new Uint8Array(encoded);
     if (typeof encoded === 'string') {
       if (!wellFormed(encoded)) throw invalidType('codec.encode returned a string with a lone surrogate');
       return new TextEncoder().encode(encoded);
     }
     if (!(encoded instanceof Uint8Array)) throw invalidType('codec.encode must return a Uint8Array or a string');
-    return encoded.slice();
+    return new Uint8Array(encoded);
   }
 
   #bytesPrefix(stored) {

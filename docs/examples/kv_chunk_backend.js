@@ -43,11 +43,13 @@ export class KvChunkBackend {
       throw new PersistentMapError('LOCKED', `store '${this.name}' is already open in this process; close it first`);
     }
     openNames.add(this.name);
+    this.opened = true;
     try {
       this.head = await this.#readHead();
       return await this.read();
     } catch (err) {
       openNames.delete(this.name);
+      this.opened = false;
       throw err;
     }
   }
@@ -96,6 +98,8 @@ export class KvChunkBackend {
   }
 
   async close() {
-    openNames.delete(this.name);
+    // Only the handle that opened the store may release it.
+    if (this.opened) openNames.delete(this.name);
+    this.opened = false;
   }
 }

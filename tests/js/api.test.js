@@ -424,3 +424,12 @@ test('a failed sync is reported as such, not as a roll-back, and the store refus
   await expect(map.set('b', 2)).rejects.toMatchObject({ code: 'CLOSED', message: expect.stringMatching(/refuses writes after an earlier failure \(cannot sync\); reopen it/) });
   await map.close();
 });
+
+test('a Buffer value is copied, and two concurrent closes both succeed', async () => {
+  const map = await PersistentMap.open(file);
+  const b = Buffer.from([1, 2, 3]);
+  await map.set('k', b);
+  b[0] = 99;
+  expect(map.get('k')).toEqual(new Uint8Array([1, 2, 3]));
+  await expect(Promise.all([map.close(), map.close()])).resolves.toEqual([undefined, undefined]);
+});
