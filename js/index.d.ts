@@ -150,54 +150,30 @@ export function registerBackend(
 export const jsonCodec: Codec<StoredValue>;
 
 /** The in-memory backend (stores live as long as the process). */
-export class MemoryBackend implements LogBackend {
+export interface MemoryBackend extends LogBackend {}
+export class MemoryBackend {
   constructor(name: string);
-  open(): Promise<Uint8Array>;
-  read(): Promise<Uint8Array>;
-  append(bytes: Uint8Array, options: { sync: boolean }): Promise<void>;
-  truncate(length: number): Promise<void>;
-  sync(): Promise<void>;
-  replace(bytes: Uint8Array): Promise<void>;
-  close(): Promise<void>;
   static destroy(name: string): void;
 }
 
 /** The OPFS backend (browser entry point only): a sync access handle in a worker of its own. */
-export class OpfsBackend implements LogBackend {
+export interface OpfsBackend extends LogBackend {}
+export class OpfsBackend {
   constructor(name: string, options?: { wait?: boolean });
-  open(): Promise<Uint8Array>;
-  read(): Promise<Uint8Array>;
-  append(bytes: Uint8Array, options: { sync: boolean }): Promise<void>;
-  truncate(length: number): Promise<void>;
-  sync(): Promise<void>;
-  replace(bytes: Uint8Array): Promise<void>;
-  close(): Promise<void>;
   /** True where a dedicated worker can get a sync access handle. */
   static available(): Promise<boolean>;
   static destroy(name: string): Promise<void>;
 }
 
 /** The IndexedDB backend (browser entry point only). */
-export class IndexedDbBackend implements LogBackend {
+export interface IndexedDbBackend extends LogBackend {}
+export class IndexedDbBackend {
   constructor(name: string, options?: { wait?: boolean });
-  open(): Promise<Uint8Array>;
-  read(): Promise<Uint8Array>;
-  append(bytes: Uint8Array, options: { sync: boolean }): Promise<void>;
-  truncate(length: number): Promise<void>;
-  sync(): Promise<void>;
-  replace(bytes: Uint8Array): Promise<void>;
-  close(): Promise<void>;
   static destroy(name: string): Promise<void>;
 }
 
 /** The Node.js file backend (Node entry point only). */
-export class FsBackend implements LogBackend {
+export interface FsBackend extends LogBackend {}
+export class FsBackend {
   constructor(file: string);
-  open(): Promise<Uint8Array>;
-  read(): Promise<Uint8Array>;
-  append(bytes: Uint8Array, options: { sync: boolean }): Promise<void>;
-  truncate(length: number): Promise<void>;
-  sync(): Promise<void>;
-  replace(bytes: Uint8Array): Promise<void>;
-  close(): Promise<void>;
 }

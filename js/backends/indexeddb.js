@@ -6,6 +6,7 @@
 // deletes the chunks it replaces and moves the head. One database per store:
 // `persistent-map/<name>`.
 
+import { concatBytes } from './bytes.js';
 import { PersistentMapError, fromSystemError } from '../errors.js';
 import { acquireWebLock } from './web_lock.js';
 
@@ -27,18 +28,6 @@ function done(tx) {
     tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
     tx.onerror = () => {}; // reported by onabort
   });
-}
-
-function concat(chunks) {
-  let n = 0;
-  for (const c of chunks) n += c.byteLength;
-  const out = new Uint8Array(n);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(new Uint8Array(c), pos);
-    pos += c.byteLength;
-  }
-  return out;
 }
 
 export class IndexedDbBackend {
@@ -113,7 +102,7 @@ export class IndexedDbBackend {
     if (chunks.length !== next - first) {
       throw new PersistentMapError('CORRUPT', `IndexedDB store '${this.name}' is missing log chunks`);
     }
-    return concat(chunks);
+    return concatBytes(chunks);
   }
 
   async append(bytes, { sync = false } = {}) {

@@ -4,21 +4,10 @@
 // ephemeral state); nothing reaches disk. The reference implementation of the
 // log backend interface (docs/BACKENDS.md).
 
+import { concatBytes } from './bytes.js';
 import { PersistentMapError } from '../errors.js';
 
 const stores = new Map(); // name -> { chunks: Uint8Array[], open: boolean }
-
-function concat(chunks) {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
-}
 
 export class MemoryBackend {
   /** @param {string} name */
@@ -39,13 +28,13 @@ export class MemoryBackend {
     }
     store.open = true;
     this.store = store;
-    const bytes = concat(store.chunks);
+    const bytes = concatBytes(store.chunks);
     store.chunks = bytes.length ? [bytes] : [];
     return bytes;
   }
 
   async read() {
-    return concat(this.store.chunks);
+    return concatBytes(this.store.chunks);
   }
 
   async append(bytes) {
@@ -53,7 +42,7 @@ export class MemoryBackend {
   }
 
   async truncate(length) {
-    const bytes = concat(this.store.chunks).subarray(0, length);
+    const bytes = concatBytes(this.store.chunks).subarray(0, length);
     this.store.chunks = [bytes.slice()];
   }
 
