@@ -263,15 +263,12 @@ async function gets(id, n, reps = 3) {
 
 /**
  * A persistent-map store of `n` entries written with setMany in batches of
- * `batch`, closed; then `reps` timed PersistentMap.open calls (open to
- * resolved, the store then holds n entries), and one more through a timing
- * wrapper that splits backend.open (read) from the rest (WebAssembly
- * recovery + building the JS Map).
+ * `batch`, then closed. Resolves to its name and log size.
  */
-async function openBig(kind, n, batch = 10000, reps = 3) {
+async function createBig(kind, n, batch = 10000) {
   const vals = values(n);
   const name = fresh(`${kind}-open`);
-  let map = await PersistentMap.open(name, { backend: kind });
+  const map = await PersistentMap.open(name, { backend: kind });
   const t0 = now();
   for (let b = 0; b < n; b += batch) {
     const pairs = [];
@@ -281,21 +278,32 @@ async function openBig(kind, n, batch = 10000, reps = 3) {
   const createMs = now() - t0;
   const logBytes = map.stats().logBytes;
   await map.close();
+  return { name, createMs, logBytes };
+}
+
+/**
+ * `reps` timed PersistentMap.open calls of the store `name` (from the call
+ * to the resolved map, which then holds all `n` entries), then one more
+ * through a timing wrapper that splits backend.open() (lock, worker or
+ * connection, read) from the rest (WebAssembly recovery + building the JS
+ * Map of entries).
+ */
+async function openPmap(kind, name, n, reps = 3) {
   const ms = [];
   let ok = true;
   for (let r = 0; r < reps; r++) {
     const s = now();
-    map = await PersistentMap.open(name, { backend: kind });
+    const map = await PersistentMap.open(name, { backend: kind });
     ms.push(now() - s);
     ok &&= map.size === n && map.get(key(n - 1)).id === n - 1;
     await map.close();
   }
   const timing = {};
   const s = now();
-  map = await PersistentMap.open(name, { backend: timedBackend(BACKENDS[kind](name), timing) });
+  const map = await PersistentMap.open(name, { backend: timedBackend(BACKENDS[kind](name), timing) });
   const split = { total: now() - s, backendOpen: timing.open };
   await map.close();
-  return { ms, ok, createMs, logBytes, split };
+  return { ms, ok, split };
 }
 
 /** A peer's store of `n` entries (batches of 10k); time to read them all back from a fresh connection. */
@@ -326,6 +334,9 @@ async function readAllBig(id, n, reps = 3) {
 
 // ---- floors, for the profile ----
 
+// A module worker that answers at once (for the cost of starting a worker).
+const url2 = () => URL.createObjectURL(new Blob(['onmessage = (e) => postMessage(e.data);'], { type: 'text/javascript' }));
+
 const FLOOR_WORKER = `
 let handle = null, size = 0;
 onmessage = async (e) => {
@@ -340,6 +351,15 @@ onmessage = async (e) => {
     if (m.sync) handle.flush();
   } else if (m.op === 'close') {
     handle.close();
+  } else if (m.op === 'readLog') {
+    const root = await navigator.storage.getDirectory();
+    const dir = await root.getDirectoryHandle('persistent-map');
+    const h = await (await dir.getFileHandle(m.file)).createSyncAccessHandle();
+    const bytes = new Uint8Array(h.getSize());
+    h.read(bytes, { at: 0 });
+    h.close();
+    postMessage({ id: m.id, bytes }, [bytes.buffer]);
+    return;
   }
   postMessage(m.id);
 };`;
@@ -351,14 +371,15 @@ onmessage = async (e) => {
  * flush(); and one IndexedDB readwrite transaction with one put, relaxed
  * and strict, with no library.
  */
-async function floors(n = 10000, bytes = 133) {
+async function floors(n = 10000, bytes = 133, logName = null) {
   const url = URL.createObjectURL(new Blob([FLOOR_WORKER], { type: 'text/javascript' }));
   const w = new Worker(url);
   let id = 0;
   const pending = new Map();
   w.onmessage = (e) => {
-    pending.get(e.data)();
-    pending.delete(e.data);
+    const id = typeof e.data === 'number' ? e.data : e.data.id;
+    pending.get(id)(e.data);
+    pending.delete(id);
   };
   const call = (msg, transfer = []) => new Promise((resolve) => {
     pending.set(++id, resolve);
@@ -382,8 +403,32 @@ async function floors(n = 10000, bytes = 133) {
     return call({ op: 'write', bytes: b, sync: true }, [b.buffer]);
   });
   await call({ op: 'close' });
+  if (logName) {
+    // Reading the log of the big OPFS store in a running worker, and
+    // handing it to the page (transferred).
+    const t = [];
+    for (let r = 0; r < 3; r++) {
+      const s = now();
+      await call({ op: 'readLog', file: `${logName}.0.pmap` });
+      t.push(now() - s);
+    }
+    out.opfsReadLogMs = t.sort((a, b) => a - b)[1];
+  }
   w.terminate();
   URL.revokeObjectURL(url);
+  // Starting a module worker and getting its first answer.
+  const spawn = [];
+  for (let r = 0; r < 5; r++) {
+    const s = now();
+    const w2 = new Worker(url2(), { type: 'module' });
+    await new Promise((resolve) => {
+      w2.onmessage = resolve;
+      w2.postMessage(0);
+    });
+    spawn.push(now() - s);
+    w2.terminate();
+  }
+  out.workerSpawnMs = spawn.sort((a, b) => a - b)[2];
 
   const req = indexedDB.open(fresh('floor-idb'));
   req.onupgradeneeded = () => req.result.createObjectStore('kv');
@@ -432,5 +477,5 @@ async function env() {
   };
 }
 
-window.bench = { env, sets, burst, setCallCost, gets, openBig, readAllBig, floors };
+window.bench = { env, sets, burst, setCallCost, gets, createBig, openPmap, readAllBig, floors };
 window.benchReady = true;

@@ -8,9 +8,12 @@
 // Environment: PMAP_BROWSER_BENCH_N (sets/gets, default 10000),
 // PMAP_BROWSER_BENCH_BIG (entries for the open, default 100000),
 // PMAP_BROWSER_BENCH_REPS (default 3), PMAP_BROWSER_BENCH_STRICT_REPS
-// (default 1: strict IndexedDB runs take tens of seconds), CHROMIUM_PATH.
-// --profile adds a V8 CPU profile (main thread) of the awaited OPFS sets
-// and of the OPFS open, summarised by self time per function.
+// (default 1: strict IndexedDB runs take tens of seconds),
+// PMAP_BROWSER_BENCH_STEP_TIMEOUT (seconds per step, default 900),
+// CHROMIUM_PATH. --profile adds V8 CPU profiles (main thread) of the
+// awaited sets (opfs, memory) and of the opens, summarised by self time per
+// function; the profiler slows the profiled steps, so take the table from a
+// run without it.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +37,7 @@ const BIG = Number(process.env.PMAP_BROWSER_BENCH_BIG ?? 100000);
 const REPS = Number(process.env.PMAP_BROWSER_BENCH_REPS ?? 3);
 const STRICT_REPS = Number(process.env.PMAP_BROWSER_BENCH_STRICT_REPS ?? 1);
 const PROFILE = process.argv.includes('--profile');
+const STEP_TIMEOUT_MS = Number(process.env.PMAP_BROWSER_BENCH_STEP_TIMEOUT ?? 900) * 1000;
 
 const median = (a) => {
   const s = [...a].sort((x, y) => x - y);
@@ -48,6 +52,13 @@ const fmtX = (x) => (x >= 100 ? `${x.toFixed(0)}x` : x >= 10 ? `${x.toFixed(1)}x
 const server = await serve(root);
 const profileDir = newProfileDir();
 let context;
+// Ctrl-C or a kill still removes the profile directory.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    fs.rmSync(profileDir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 const rows = []; // { section, name, value, range, ratio, note }
 let exitCode = 0;
 try {
@@ -55,18 +66,17 @@ try {
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (e) => log('page error:', e.message));
   page.on('console', (m) => m.type() === 'error' && log('page console:', m.text()));
-  // Cross-origin isolation, so that performance.now() has 5 µs rather than
-  // 100 µs resolution. Only the document's headers are changed.
-  await page.route('**/bench/browser/bench.html', async (route) => {
-    const response = await route.fetch();
-    await route.fulfill({
-      response,
-      headers: { ...response.headers(), 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
-    });
-  });
   await page.goto(`${server.url}/bench/browser/bench.html`);
   await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
-  const run = (fn, ...args) => page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]);
+  // Each step in the page; a step that does not finish in STEP_TIMEOUT_MS is
+  // reported by name instead of hanging the program.
+  const run = (fn, ...args) => {
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`step ${fn}(${args.join(', ')}) did not finish in ${STEP_TIMEOUT_MS / 1000} s`)), STEP_TIMEOUT_MS);
+    });
+    return Promise.race([page.evaluate(([f, a]) => window.bench[f](...a), [fn, args]), timeout]).finally(() => clearTimeout(timer));
+  };
   const cdp = PROFILE ? await context.newCDPSession(page) : null;
   const profiles = {};
   async function profiled(label, fn) {
@@ -107,11 +117,18 @@ try {
   ];
   for (const [id, label, reps] of SETS) {
     log(`sets: ${id} x${reps} ...`);
-    const { ms } = await (id === 'pmap-opfs-relaxed' ? profiled('sets-opfs', () => run('sets', id, N, reps)) : run('sets', id, N, reps));
+    const { ms } = await (['pmap-opfs-relaxed', 'pmap-memory'].includes(id) ? profiled(`sets-${id}`, () => run('sets', id, N, reps)) : run('sets', id, N, reps));
     setRates[id] = ms.map((t) => (N * 1000) / t);
     rows.push({ section: `${N} awaited sets`, id, name: label, rates: setRates[id] });
   }
   for (const r of rows) r.ratio = median(r.rates) / median(setRates['idb-keyval']);
+  // One more relaxed run per backend through a wrapper that adds up the time
+  // of backend.append() (from the call to its promise settling).
+  const appendShare = {};
+  for (const id of ['pmap-opfs-relaxed', 'pmap-indexeddb-relaxed']) {
+    const { ms, timings } = await run('sets', id, N, 1, { profile: true });
+    appendShare[id] = { totalUs: (ms[0] * 1000) / N, appendUs: (timings[0].append * 1000) / timings[0].appendCalls, calls: timings[0].appendCalls };
+  }
 
   // ---- sets issued in one tick (group commit), context ----
   for (const id of ['pmap-opfs-relaxed', 'pmap-indexeddb-relaxed', 'idb-keyval', 'localforage', 'dexie']) {
@@ -144,12 +161,13 @@ try {
   const opens = {};
   for (const kind of ['opfs', 'indexeddb']) {
     log(`open: ${kind} ${BIG} entries ...`);
-    const res = await (kind === 'opfs' ? profiled('open-opfs', () => run('openBig', kind, BIG, 10000, REPS)) : run('openBig', kind, BIG, 10000, REPS));
+    const big = await run('createBig', kind, BIG, 10000);
+    const res = await profiled(`open-${kind}`, () => run('openPmap', kind, big.name, BIG, REPS));
     if (!res.ok) throw new Error(`open ${kind}: store does not hold ${BIG} entries`);
-    opens[kind] = res;
+    opens[kind] = { ...res, ...big };
     rows.push({
       section: `open of ${BIG} entries (~100 B values)`, id: `open-${kind}`, name: `PersistentMap.open, ${kind}`, times: res.ms,
-      note: `log ${(res.logBytes / 1e6).toFixed(1)} MB; split: backend.open ${fmtMs(res.split.backendOpen)} of ${fmtMs(res.split.total)}; create (10 setMany) ${fmtMs(res.createMs)}`,
+      note: `log ${(big.logBytes / 1e6).toFixed(1)} MB; one more open: backend.open() ${fmtMs(res.split.backendOpen)} of ${fmtMs(res.split.total)}; creating it (${BIG / 10000} setMany) took ${fmtMs(big.createMs)}`,
     });
   }
   for (const [id, label] of [
@@ -165,10 +183,11 @@ try {
 
   // ---- floors ----
   log('floors ...');
-  const fl = await run('floors', N);
+  const fl = await run('floors', N, 133, opens.opfs.name);
   const setCall = await run('setCallCost', N, REPS);
 
   // ---- print ----
+  const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
   const out = [];
   out.push(`Chromium ${version}, ${os.cpus().length} vCPU ${os.cpus()[0]?.model ?? ''}, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   out.push(`N=${N}, big=${BIG}, reps=${REPS} (strict IndexedDB: ${STRICT_REPS}); medians; range = min – max over reps; ratio vs idb-keyval (higher is better)`);
@@ -185,11 +204,15 @@ try {
     }
   }
   out.push('');
+  for (const [id, a] of Object.entries(appendShare)) {
+    out.push(`${id}: one awaited set ${us(a.totalUs / 1000)}, of which inside backend.append() ${us(a.appendUs / 1000)} (${a.calls} appends)`);
+  }
+  out.push('');
   out.push('Floors (per awaited operation, no persistent-map code):');
-  const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
   out.push(`  postMessage round trip to a worker: ${us(fl.postMessageRoundTrip)}; + OPFS write of 133 B: ${us(fl.opfsWriteRoundTrip)}; + write + flush: ${us(fl.opfsWriteFlushRoundTrip)}`);
   out.push(`  one IndexedDB put transaction: relaxed ${us(fl.idbTxRelaxed)}, default ${us(fl.idbTxDefault)}, strict ${us(fl.idbTxStrict)}`);
   out.push(`  map.set call, synchronous part only (memory backend, not awaited): ${us(median(setCall.ms) / N)}`);
+  out.push(`  start a module worker + first reply: ${fmtMs(fl.workerSpawnMs)}; read the ${(opens.opfs.logBytes / 1e6).toFixed(1)} MB OPFS log in a running worker + transfer: ${fmtMs(fl.opfsReadLogMs)}`);
   out.push('');
   const relaxedX = median(setRates['pmap-opfs-relaxed']) / median(setRates['idb-keyval']);
   const relaxedIdbX = median(setRates['pmap-indexeddb-relaxed']) / median(setRates['idb-keyval']);

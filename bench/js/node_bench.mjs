@@ -48,6 +48,7 @@ const OPEN_PEERS = env.PMAP_BENCH_OPEN_PEERS !== '0';
 const ONLY = env.PMAP_BENCH_ONLY ? new Set(env.PMAP_BENCH_ONLY.split(',').map((x) => x.trim())) : null;
 const runs = (section) => !ONLY || ONLY.has(section);
 const BATCH = 10_000;
+const SLOW_SECONDS = 30; // no further repetitions once a measurement has taken this long
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
 const now = () => process.hrtime.bigint();
@@ -373,6 +374,10 @@ async function timed({ setup, body, teardown, reps = REPS, warm }) {
     await body(ctx);
     times.push(secondsSince(t0));
     if (teardown) await teardown(ctx);
+    if (r + 1 < reps && times.reduce((a, b) => a + b, 0) > SLOW_SECONDS) {
+      log(`  note: stopped after ${times.length} of ${reps} repetitions (${times.map((t) => t.toFixed(1)).join(', ')} s so far; the rest would take too long)`);
+      break;
+    }
   }
   return { s: median(times), all: times };
 }
