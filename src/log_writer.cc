@@ -1,5 +1,7 @@
 #include "log_writer.h"
 
+#include <algorithm>
+
 #include "coding.h"
 #include "crc32c.h"
 #include "log_format.h"
@@ -13,7 +15,10 @@ namespace {
 // so a payload is never copied twice.
 size_t BeginRecord(RecordType type, size_t payload_size, std::string* out) {
   size_t start = out->size();
-  out->reserve(start + kRecordHeaderSize + payload_size);
+  // Grow geometrically: some standard libraries (Emscripten's) reserve
+  // exactly what is asked, which would make a long group commit quadratic.
+  const size_t need = start + kRecordHeaderSize + payload_size;
+  if (out->capacity() < need) out->reserve(std::max(need, 2 * out->capacity()));
   out->append(8, '\0');
   out->push_back(static_cast<char>(type));
   return start;

@@ -10,6 +10,7 @@
 // PMAP_BROWSER_BENCH_REPS (default 3), PMAP_BROWSER_BENCH_STRICT_REPS
 // (default 1: strict IndexedDB runs take tens of seconds),
 // PMAP_BROWSER_BENCH_STEP_TIMEOUT (seconds per step, default 900),
+// PMAP_BROWSER_BENCH_ONLY (a comma list of sets,burst,gets,open,floors),
 // CHROMIUM_PATH. --profile adds V8 CPU profiles (main thread) of the
 // awaited sets (opfs, memory) and of the opens, summarised by self time per
 // function; the profiler slows the profiled steps, so take the table from a
@@ -37,6 +38,7 @@ const BIG = Number(process.env.PMAP_BROWSER_BENCH_BIG ?? 100000);
 const REPS = Number(process.env.PMAP_BROWSER_BENCH_REPS ?? 3);
 const STRICT_REPS = Number(process.env.PMAP_BROWSER_BENCH_STRICT_REPS ?? 1);
 const PROFILE = process.argv.includes('--profile');
+const ONLY = new Set((process.env.PMAP_BROWSER_BENCH_ONLY ?? 'sets,burst,gets,open,floors').split(','));
 const STEP_TIMEOUT_MS = Number(process.env.PMAP_BROWSER_BENCH_STEP_TIMEOUT ?? 900) * 1000;
 
 const median = (a) => {
@@ -103,6 +105,8 @@ try {
 
   // ---- awaited sets ----
   const setRates = {};
+  const appendShare = {};
+  if (ONLY.has('sets')) {
   const SETS = [
     ['pmap-opfs-relaxed', 'persistent-map, opfs, relaxed', REPS],
     ['pmap-indexeddb-relaxed', 'persistent-map, indexeddb, relaxed', REPS],
@@ -124,13 +128,14 @@ try {
   for (const r of rows) r.ratio = median(r.rates) / median(setRates['idb-keyval']);
   // One more relaxed run per backend through a wrapper that adds up the time
   // of backend.append() (from the call to its promise settling).
-  const appendShare = {};
   for (const id of ['pmap-opfs-relaxed', 'pmap-indexeddb-relaxed']) {
     const { ms, timings } = await run('sets', id, N, 1, { profile: true });
     appendShare[id] = { totalUs: (ms[0] * 1000) / N, appendUs: (timings[0].append * 1000) / timings[0].appendCalls, calls: timings[0].appendCalls };
   }
+  }
 
   // ---- sets issued in one tick (group commit), context ----
+  if (ONLY.has('burst')) {
   for (const id of ['pmap-opfs-relaxed', 'pmap-indexeddb-relaxed', 'idb-keyval', 'localforage', 'dexie']) {
     log(`burst: ${id} ...`);
     const { ms } = await run('burst', id, N, REPS);
@@ -139,9 +144,11 @@ try {
   }
   const idbBurst = rows.find((r) => r.section.includes('one tick') && r.id === 'idb-keyval');
   for (const r of rows.filter((x) => x.section.includes('one tick'))) r.ratio = median(r.rates) / median(idbBurst.rates);
+  }
 
   // ---- gets ----
   const getRates = {};
+  if (ONLY.has('gets')) {
   for (const [id, label] of [
     ['pmap-opfs-relaxed', 'persistent-map map.get (sync; opfs store)'],
     ['pmap-indexeddb-relaxed', 'persistent-map map.get (sync; indexeddb store)'],
@@ -156,9 +163,11 @@ try {
     rows.push({ section: `${N} gets (shuffled keys, awaited for async APIs)`, id, name: label, rates: getRates[id] });
   }
   for (const r of rows.filter((x) => x.section.includes('gets'))) r.ratio = median(r.rates) / median(getRates['idb-keyval']);
+  }
 
   // ---- open of a big store ----
   const opens = {};
+  if (ONLY.has('open')) {
   for (const kind of ['opfs', 'indexeddb']) {
     log(`open: ${kind} ${BIG} entries ...`);
     const big = await run('createBig', kind, BIG, 10000);
@@ -180,11 +189,16 @@ try {
     if (!res.ok) throw new Error(`read all ${id}: wrong count`);
     rows.push({ section: `open of ${BIG} entries (~100 B values)`, id, name: `${label}, context`, times: res.ms, note: `create ${fmtMs(res.createMs)}` });
   }
+  }
 
   // ---- floors ----
-  log('floors ...');
-  const fl = await run('floors', N, 133, opens.opfs.name);
-  const setCall = await run('setCallCost', N, REPS);
+  let fl = null;
+  let setCall = null;
+  if (ONLY.has('floors')) {
+    log('floors ...');
+    fl = await run('floors', N, 133, opens.opfs?.name ?? null);
+    setCall = await run('setCallCost', N, REPS);
+  }
 
   // ---- print ----
   const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
@@ -207,21 +221,26 @@ try {
   for (const [id, a] of Object.entries(appendShare)) {
     out.push(`${id}: one awaited set ${us(a.totalUs / 1000)}, of which inside backend.append() ${us(a.appendUs / 1000)} (${a.calls} appends)`);
   }
-  out.push('');
-  out.push('Floors (per awaited operation, no persistent-map code):');
-  out.push(`  postMessage round trip to a worker: ${us(fl.postMessageRoundTrip)}; + OPFS write of 133 B: ${us(fl.opfsWriteRoundTrip)}; + write + flush: ${us(fl.opfsWriteFlushRoundTrip)}`);
-  out.push(`  one IndexedDB put transaction: relaxed ${us(fl.idbTxRelaxed)}, default ${us(fl.idbTxDefault)}, strict ${us(fl.idbTxStrict)}`);
-  out.push(`  map.set call, synchronous part only (memory backend, not awaited): ${us(median(setCall.ms) / N)}`);
-  out.push(`  start a module worker + first reply: ${fmtMs(fl.workerSpawnMs)}; read the ${(opens.opfs.logBytes / 1e6).toFixed(1)} MB OPFS log in a running worker + transfer: ${fmtMs(fl.opfsReadLogMs)}`);
+  if (fl) {
+    out.push('');
+    out.push('Floors (per awaited operation, no persistent-map code):');
+    out.push(`  postMessage round trip to a worker: ${us(fl.postMessageRoundTrip)}; + OPFS write of 133 B: ${us(fl.opfsWriteRoundTrip)}; + write + flush: ${us(fl.opfsWriteFlushRoundTrip)}`);
+    out.push(`  one IndexedDB put transaction: relaxed ${us(fl.idbTxRelaxed)}, default ${us(fl.idbTxDefault)}, strict ${us(fl.idbTxStrict)}`);
+    out.push(`  map.set call, synchronous part only (memory backend, not awaited): ${us(median(setCall.ms) / N)}`);
+    out.push(`  start a module worker + first reply: ${fmtMs(fl.workerSpawnMs)}` +
+      (opens.opfs ? `; read the ${(opens.opfs.logBytes / 1e6).toFixed(1)} MB OPFS log in a running worker + transfer: ${fmtMs(fl.opfsReadLogMs)}` : ''));
+  }
   out.push('');
   const relaxedX = median(setRates['pmap-opfs-relaxed']) / median(setRates['idb-keyval']);
   const relaxedIdbX = median(setRates['pmap-indexeddb-relaxed']) / median(setRates['idb-keyval']);
   const getX = median(getRates['pmap-opfs-relaxed']) / median(getRates['idb-keyval']);
   const verdict = (ok) => (ok ? 'met' : 'NOT met');
   out.push('Targets:');
-  out.push(`  relaxed awaited sets >= 50x idb-keyval: opfs ${fmtX(relaxedX)} (${verdict(relaxedX >= 50)}), indexeddb ${fmtX(relaxedIdbX)} (${verdict(relaxedIdbX >= 50)})`);
-  out.push(`  gets >= 100x idb-keyval: ${fmtX(getX)} (${verdict(getX >= 100)})`);
-  for (const kind of ['opfs', 'indexeddb']) {
+  if (setRates['idb-keyval']) {
+    out.push(`  relaxed awaited sets >= 50x idb-keyval: opfs ${fmtX(relaxedX)} (${verdict(relaxedX >= 50)}), indexeddb ${fmtX(relaxedIdbX)} (${verdict(relaxedIdbX >= 50)})`);
+  }
+  if (getRates['idb-keyval']) out.push(`  gets >= 100x idb-keyval: ${fmtX(getX)} (${verdict(getX >= 100)})`);
+  for (const kind of Object.keys(opens)) {
     const m = median(opens[kind].ms);
     out.push(`  open of ${BIG} entries <= 200 ms: ${kind} ${fmtMs(m)} (${verdict(m <= 200)})`);
   }
