@@ -107,23 +107,23 @@ try {
   const setRates = {};
   const appendShare = {};
   if (ONLY.has('sets')) {
-  const SETS = [
-    ['pmap-opfs-relaxed', 'persistent-map, opfs, relaxed', REPS],
-    ['pmap-indexeddb-relaxed', 'persistent-map, indexeddb, relaxed', REPS],
-    ['pmap-memory', 'persistent-map, memory backend (no I/O; floor)', REPS],
-    ['idb-keyval', 'idb-keyval set (browser default durability)', REPS],
-    ['localforage', 'localforage setItem (no durability option)', REPS],
-    ['dexie', 'dexie table.put (browser default durability)', REPS],
-    ['pmap-opfs-strict', 'persistent-map, opfs, strict', REPS],
-    ['pmap-indexeddb-strict', 'persistent-map, indexeddb, strict', STRICT_REPS],
-    ['idb-keyval-strict', "idb-keyval set, custom UseStore with durability 'strict'", STRICT_REPS],
-    ['dexie-strict', "dexie table.put, chromeTransactionDurability: 'strict'", STRICT_REPS],
-  ];
-  for (const [id, label, reps] of SETS) {
-    log(`sets: ${id} x${reps} ...`);
-    const { ms } = await (['pmap-opfs-relaxed', 'pmap-memory'].includes(id) ? profiled(`sets-${id}`, () => run('sets', id, N, reps)) : run('sets', id, N, reps));
-    setRates[id] = ms.map((t) => (N * 1000) / t);
-    rows.push({ section: `${N} awaited sets`, id, name: label, rates: setRates[id] });
+    const SETS = [
+      ['pmap-opfs-relaxed', 'persistent-map, opfs, relaxed', REPS],
+      ['pmap-indexeddb-relaxed', 'persistent-map, indexeddb, relaxed', REPS],
+      ['pmap-memory', 'persistent-map, memory backend (no I/O; floor)', REPS],
+      ['idb-keyval', 'idb-keyval set (browser default durability)', REPS],
+      ['localforage', 'localforage setItem (no durability option)', REPS],
+      ['dexie', 'dexie table.put (browser default durability)', REPS],
+      ['pmap-opfs-strict', 'persistent-map, opfs, strict', REPS],
+      ['pmap-indexeddb-strict', 'persistent-map, indexeddb, strict', STRICT_REPS],
+      ['idb-keyval-strict', "idb-keyval set, custom UseStore with durability 'strict'", STRICT_REPS],
+      ['dexie-strict', "dexie table.put, chromeTransactionDurability: 'strict'", STRICT_REPS],
+    ];
+    for (const [id, label, reps] of SETS) {
+      log(`sets: ${id} x${reps} ...`);
+      const { ms } = await (['pmap-opfs-relaxed', 'pmap-memory'].includes(id) ? profiled(`sets-${id}`, () => run('sets', id, N, reps)) : run('sets', id, N, reps));
+      setRates[id] = ms.map((t) => (N * 1000) / t);
+      rows.push({ section: `${N} awaited sets`, id, name: label, rates: setRates[id] });
   }
   for (const r of rows) r.ratio = median(r.rates) / median(setRates['idb-keyval']);
   // One more relaxed run per backend through a wrapper that adds up the time
@@ -136,11 +136,11 @@ try {
 
   // ---- sets issued in one tick (group commit), context ----
   if (ONLY.has('burst')) {
-  for (const id of ['pmap-opfs-relaxed', 'pmap-indexeddb-relaxed', 'idb-keyval', 'localforage', 'dexie']) {
-    log(`burst: ${id} ...`);
-    const { ms } = await run('burst', id, N, REPS);
-    const rates = ms.map((t) => (N * 1000) / t);
-    rows.push({ section: `${N} sets in one tick, then await all (context)`, id, name: id, rates });
+    for (const id of ['pmap-opfs-relaxed', 'pmap-indexeddb-relaxed', 'idb-keyval', 'localforage', 'dexie']) {
+      log(`burst: ${id} ...`);
+      const { ms } = await run('burst', id, N, REPS);
+      const rates = ms.map((t) => (N * 1000) / t);
+      rows.push({ section: `${N} sets in one tick, then await all (context)`, id, name: id, rates });
   }
   const idbBurst = rows.find((r) => r.section.includes('one tick') && r.id === 'idb-keyval');
   for (const r of rows.filter((x) => x.section.includes('one tick'))) r.ratio = median(r.rates) / median(idbBurst.rates);
@@ -149,18 +149,18 @@ try {
   // ---- gets ----
   const getRates = {};
   if (ONLY.has('gets')) {
-  for (const [id, label] of [
-    ['pmap-opfs-relaxed', 'persistent-map map.get (sync; opfs store)'],
-    ['pmap-indexeddb-relaxed', 'persistent-map map.get (sync; indexeddb store)'],
-    ['idb-keyval', 'idb-keyval get'],
-    ['localforage', 'localforage getItem'],
-    ['dexie', 'dexie table.get'],
-  ]) {
-    log(`gets: ${id} ...`);
-    const { ms, ok } = await run('gets', id, N, REPS);
-    if (!ok) throw new Error(`gets ${id}: wrong values read back`);
-    getRates[id] = ms.map((t) => (N * 1000) / t);
-    rows.push({ section: `${N} gets (shuffled keys, awaited for async APIs)`, id, name: label, rates: getRates[id] });
+    for (const [id, label] of [
+      ['pmap-opfs-relaxed', 'persistent-map map.get (sync; opfs store)'],
+      ['pmap-indexeddb-relaxed', 'persistent-map map.get (sync; indexeddb store)'],
+      ['idb-keyval', 'idb-keyval get'],
+      ['localforage', 'localforage getItem'],
+      ['dexie', 'dexie table.get'],
+    ]) {
+      log(`gets: ${id} ...`);
+      const { ms, ok } = await run('gets', id, N, REPS);
+      if (!ok) throw new Error(`gets ${id}: wrong values read back`);
+      getRates[id] = ms.map((t) => (N * 1000) / t);
+      rows.push({ section: `${N} gets (shuffled keys, awaited for async APIs)`, id, name: label, rates: getRates[id] });
   }
   for (const r of rows.filter((x) => x.section.includes('gets'))) r.ratio = median(r.rates) / median(getRates['idb-keyval']);
   }
@@ -168,16 +168,16 @@ try {
   // ---- open of a big store ----
   const opens = {};
   if (ONLY.has('open')) {
-  for (const kind of ['opfs', 'indexeddb']) {
-    log(`open: ${kind} ${BIG} entries ...`);
-    const big = await run('createBig', kind, BIG, 10000);
-    const res = await profiled(`open-${kind}`, () => run('openPmap', kind, big.name, BIG, REPS));
-    if (!res.ok) throw new Error(`open ${kind}: store does not hold ${BIG} entries`);
-    opens[kind] = { ...res, ...big };
-    rows.push({
-      section: `open of ${BIG} entries (~100 B values)`, id: `open-${kind}`, name: `PersistentMap.open, ${kind}`, times: res.ms,
-      note: `log ${(big.logBytes / 1e6).toFixed(1)} MB; one more open: backend.open() ${fmtMs(res.split.backendOpen)} of ${fmtMs(res.split.total)}; creating it (${BIG / 10000} setMany) took ${fmtMs(big.createMs)}`,
-    });
+    for (const kind of ['opfs', 'indexeddb']) {
+      log(`open: ${kind} ${BIG} entries ...`);
+      const big = await run('createBig', kind, BIG, 10000);
+      const res = await profiled(`open-${kind}`, () => run('openPmap', kind, big.name, BIG, REPS));
+      if (!res.ok) throw new Error(`open ${kind}: store does not hold ${BIG} entries`);
+      opens[kind] = { ...res, ...big };
+      rows.push({
+        section: `open of ${BIG} entries (~100 B values)`, id: `open-${kind}`, name: `PersistentMap.open, ${kind}`, times: res.ms,
+        note: `log ${(big.logBytes / 1e6).toFixed(1)} MB; one more open: backend.open() ${fmtMs(res.split.backendOpen)} of ${fmtMs(res.split.total)}; creating it (${BIG / 10000} setMany) took ${fmtMs(big.createMs)}`,
+      });
   }
   for (const [id, label] of [
     ['idb-keyval', 'idb-keyval entries() (fresh store fn)'],
