@@ -1,12 +1,15 @@
-// persistent-map for Node.js: PersistentMap with the fs (default), memory
-// and custom backends.
+// persistent-map for Node.js: PersistentMap with the fs (default), sqlite,
+// memory and custom backends.
 import { FsBackend } from './backends/fs.js';
+import { SqliteBackend } from './backends/sqlite_node.js';
 import { registerBackend } from './persistent_map.js';
 
 registerBackend('fs', (file) => new FsBackend(file), { auto: true });
+// @sqlite.org/sqlite-wasm is imported only when a sqlite store is opened.
+registerBackend('sqlite', (file, { wasm }) => new SqliteBackend(file, { wasm }));
 
 export { PersistentMap, registerBackend } from './persistent_map.js';
 export { PersistentMapError } from './errors.js';
 export { jsonCodec } from './codec.js';
 export { MemoryBackend } from './backends/memory.js';
-export { FsBackend };
+export { FsBackend, SqliteBackend };

@@ -39,6 +39,9 @@ class LogReader {
   // (0 when the file is empty or holds only a torn header, see has_header()).
   Status ReadHeader(uint64_t* generation);
   bool has_header() const { return has_header_; }
+  // Instead of ReadHeader: the bytes are records cut from a log after its
+  // header (what a driver appends after the first write), read from byte 0.
+  void StartAfterHeader() { has_header_ = true; }
 
   // Stores the next valid record in *type / *payload (pointing into the
   // file) and returns true. Returns false at the end of the log or on an

@@ -9,23 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PersistentMapError, fromSystemError } from '../errors.js';
-
-const openInThisProcess = new Set();
-
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if (err.code !== 'EPERM') return false;
-  }
-  try {
-    // A zombie (exited, not yet reaped) holds no store.
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true; // no /proc: trust kill()
-  }
-}
+import { LockFile } from './lock_file.js';
 
 async function syncDir(dir) {
   const fh = await fsp.open(dir, 'r');
@@ -41,65 +25,18 @@ export class FsBackend {
   constructor(file) {
     this.file = path.resolve(file);
     this.dir = path.dirname(this.file);
-    this.lockFile = `${this.file}.lock`;
+    this.lock = new LockFile(this.file);
     this.kind = 'log';
     this.fh = null;
     this.size = 0;
     this.generation = 0;
-    this.locked = false;
-  }
-
-  #lock() {
-    if (openInThisProcess.has(this.file)) {
-      throw new PersistentMapError('LOCKED', `store ${this.file} is already open in this process; close it first`);
-    }
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const fd = fs.openSync(this.lockFile, 'wx');
-        fs.writeSync(fd, `${process.pid}\n`);
-        fs.closeSync(fd);
-        openInThisProcess.add(this.file);
-        this.locked = true;
-        return;
-      } catch (err) {
-        if (err.code !== 'EEXIST') throw fromSystemError(err, `cannot create lock file ${this.lockFile}`);
-      }
-      let holder = NaN;
-      try {
-        holder = parseInt(fs.readFileSync(this.lockFile, 'utf8'), 10);
-      } catch (err) {
-        if (err.code === 'ENOENT') continue; // released meanwhile
-        throw fromSystemError(err, `cannot read lock file ${this.lockFile}`);
-      }
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
-        throw new PersistentMapError('LOCKED', `store ${this.file} is locked by process ${holder}; close it there first (if that process is not using the store, delete ${this.lockFile})`);
-      }
-      // Empty (released by a native writer) or its process is gone: stale.
-      try {
-        fs.unlinkSync(this.lockFile);
-      } catch (err) {
-        if (err.code !== 'ENOENT') throw fromSystemError(err, `cannot remove stale lock file ${this.lockFile}`);
-      }
-    }
-    throw new PersistentMapError('LOCKED', `store ${this.file} is being opened by another process at the same moment; try again`);
-  }
-
-  #unlock() {
-    if (!this.locked) return;
-    this.locked = false;
-    openInThisProcess.delete(this.file);
-    try {
-      fs.unlinkSync(this.lockFile);
-    } catch {
-      // already gone; nothing to release
-    }
   }
 
   async open() {
     if (!fs.existsSync(this.dir)) {
       throw new PersistentMapError('NOT_FOUND', `directory ${this.dir} does not exist; create it first`);
     }
-    this.#lock();
+    this.lock.acquire();
     try {
       await this.#removeOrphans();
       let bytes;
@@ -116,7 +53,7 @@ export class FsBackend {
     } catch (err) {
       if (this.fh) await this.fh.close().catch(() => {});
       this.fh = null;
-      this.#unlock();
+      this.lock.release();
       throw fromSystemError(err, `cannot open ${this.file}`);
     }
   }
@@ -204,7 +141,7 @@ export class FsBackend {
       if (this.fh) await this.fh.close();
     } finally {
       this.fh = null;
-      this.#unlock();
+      this.lock.release();
     }
   }
 }

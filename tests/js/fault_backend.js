@@ -30,7 +30,7 @@ export class FaultBackend {
   /** @param {object} inner the backend to wrap */
   constructor(inner) {
     this.inner = inner;
-    this.kind = 'log';
+    this.kind = inner.kind ?? 'log';
   }
 
   /**

@@ -1,0 +1,276 @@
+// SqliteRows: a store's entries as rows of an SQLite database, the row
+// store (table_backend.js) of the sqlite backend in Node (sqlite_node.js)
+// and in the browser's worker (sqlite_worker.js). Schema, for people who
+// open the file with `sqlite3`:
+//
+//   entries(key, pos, value)  one row per key; ORDER BY pos is insertion
+//                             order. An update keeps pos; a new key gets
+//                             max(pos) + 1 (pos is the rowid).
+//   meta(name, value)         format (1), generation (compactions), syncs
+//   PRAGMA application_id     0x504D4150 ('PMAP')
+//
+// Keys are TEXT (a key that is not UTF-8, written by another program, is a
+// BLOB). A JSON value is its JSON text as TEXT; any other value (a
+// Uint8Array is 0x01 then its bytes, docs/FORMAT.md) is a BLOB of exactly
+// the stored bytes, so every value reads back byte for byte.
+//
+// Every change is one transaction. The rollback journal (journal_mode
+// TRUNCATE) makes a transaction all or nothing across crashes;
+// synchronous = FULL for writes that must be durable, OFF for the others.
+// A failed transaction is rolled back, so the rows are as before it.
+
+import { PersistentMapError } from '../errors.js';
+import { RowStream } from './row_stream.js';
+import { KEY_IS_TEXT, OP_CLEAR, OP_DELETE, OP_KIND, OP_PUT, OP_WORDS, VALUE_IS_TEXT } from './table_ops.js';
+
+const APPLICATION_ID = 0x504d4150; // 'PMAP'
+const FORMAT = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS entries (
+  key TEXT NOT NULL UNIQUE,  -- a BLOB if not UTF-8
+  pos INTEGER PRIMARY KEY,   -- insertion order
+  value NOT NULL             -- JSON text as TEXT, other values as BLOB
+);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta VALUES ('format', ${FORMAT}), ('generation', 0), ('syncs', 0);
+PRAGMA application_id = ${APPLICATION_ID};
+`;
+
+export class SqliteRows {
+  /**
+   * @param {object} sqlite3 the initialised sqlite-wasm module
+   * @param {object} db an open sqlite3.oo1.DB
+   * @param {string} label the database, for messages
+   * @param {(since: number) => Error|null} [vfsError] the VFS's last error since a time, for messages
+   */
+  constructor(sqlite3, db, label, vfsError = () => null) {
+    this.sqlite3 = sqlite3;
+    this.db = db;
+    this.label = label;
+    this.vfsError = vfsError;
+    this.exists = false;
+    this.statements = null;
+    this.synchronous = null;
+    this.#run('PRAGMA journal_mode = TRUNCATE; PRAGMA temp_store = MEMORY;', 'cannot configure');
+  }
+
+  /** { exists, generation, rows } with rows a RowStream's bytes in order. */
+  load() {
+    const since = performance.now();
+    try {
+      const appId = this.db.selectValue('PRAGMA application_id');
+      const tables = this.db.selectValue('SELECT count(*) FROM sqlite_schema');
+      if (appId === 0 && tables === 0) {
+        this.exists = false;
+        return { exists: false, generation: 0, rows: new Uint8Array(0) };
+      }
+      if (appId !== APPLICATION_ID) {
+        throw new PersistentMapError('CORRUPT', `${this.label} is an SQLite database, but not a persistent-map store (application_id ${appId}); it was left untouched`);
+      }
+      const format = this.db.selectValue("SELECT value FROM meta WHERE name = 'format'");
+      if (format !== FORMAT) {
+        throw new PersistentMapError('CORRUPT', `${this.label} has store format ${format}; this version reads format ${FORMAT}`);
+      }
+      const generation = this.db.selectValue("SELECT value FROM meta WHERE name = 'generation'");
+      this.exists = true;
+      return { exists: true, generation, rows: this.#rows() };
+    } catch (err) {
+      throw this.#error(err, `cannot read ${this.label}`, since);
+    }
+  }
+
+  // Reads the column bytes straight from WebAssembly memory into one
+  // RowStream: no string or array per row.
+  #rows() {
+    const { capi, wasm } = this.sqlite3;
+    const stmt = this.db.prepare('SELECT CAST(key AS BLOB), CAST(value AS BLOB) FROM entries ORDER BY pos');
+    const out = new RowStream();
+    const view = (p, n) => wasm.heap8u().subarray(Number(p), Number(p) + n);
+    try {
+      let rc;
+      while ((rc = capi.sqlite3_step(stmt.pointer)) === capi.SQLITE_ROW) {
+        const kn = capi.sqlite3_column_bytes(stmt.pointer, 0);
+        const kp = capi.sqlite3_column_blob(stmt.pointer, 0);
+        const vn = capi.sqlite3_column_bytes(stmt.pointer, 1);
+        const vp = capi.sqlite3_column_blob(stmt.pointer, 1);
+        out.add(view(kp, kn), view(vp, vn));
+      }
+      if (rc !== capi.SQLITE_DONE) this.#check(rc);
+    } finally {
+      stmt.finalize();
+    }
+    return out.bytes();
+  }
+
+  /** Applies one log run's operations (see table_backend.js) in one transaction. */
+  apply({ bytes, ops, generation }, { sync = false } = {}) {
+    this.#transaction(sync, `cannot write to ${this.label}`, () => {
+      if (generation !== null) this.#writeHeader(generation);
+      this.#applyOps(bytes, ops);
+    });
+  }
+
+  /** Replaces every row with the puts of a whole log, durably, in one transaction. */
+  replace({ bytes, ops, generation }) {
+    this.#transaction(true, `cannot replace the rows of ${this.label}; the old rows are unchanged`, () => {
+      this.#writeHeader(generation);
+      this.#step(this.#statement('clear'));
+      this.#applyOps(bytes, ops);
+    });
+  }
+
+  /** Makes every committed transaction durable. */
+  sync() {
+    if (!this.exists) return;
+    try {
+      // A write under synchronous = FULL: SQLite fsyncs the database file
+      // (which flushes the earlier unsynced commits too) and the journal.
+      this.#transaction(true, `cannot sync ${this.label}`, () => {
+        this.#step(this.#statement('countSync'));
+      });
+    } catch (err) {
+      err.fatal = true; // after a failed fsync the unsynced data may be gone
+      throw err;
+    }
+  }
+
+  close() {
+    for (const stmt of Object.values(this.statements ?? {})) stmt.finalize();
+    this.statements = null;
+    this.db.close();
+  }
+
+  // ---- internals ----
+
+  #writeHeader(generation) {
+    if (!this.exists) {
+      this.#run(SCHEMA, 'cannot create the tables');
+      this.exists = true;
+    }
+    const stmt = this.#statement('generation');
+    this.sqlite3.capi.sqlite3_bind_int64(stmt.pointer, 1, BigInt(generation));
+    this.#step(stmt);
+  }
+
+  #applyOps(bytes, ops) {
+    if (ops.length === 0) return;
+    const { capi, wasm } = this.sqlite3;
+    const s = this.#statement('put');
+    const d = this.#statement('delete');
+    const c = this.#statement('clear');
+    // The run's bytes go into WebAssembly memory once; keys and values are
+    // bound in place (SQLITE_STATIC) and copied by SQLite as it steps.
+    const base = Number(wasm.alloc(Math.max(1, bytes.length)));
+    wasm.heap8u().set(bytes, base);
+    const bindKey = (stmt, word, off, len) => {
+      const bind = word & KEY_IS_TEXT ? capi.sqlite3_bind_text : capi.sqlite3_bind_blob;
+      this.#check(bind(stmt.pointer, 1, base + off, len, capi.SQLITE_STATIC));
+    };
+    try {
+      for (let i = 0; i < ops.length; i += OP_WORDS) {
+        const word = ops[i];
+        const kind = word & OP_KIND;
+        if (kind === OP_PUT) {
+          bindKey(s, word, ops[i + 1], ops[i + 2]);
+          const bind = word & VALUE_IS_TEXT ? capi.sqlite3_bind_text : capi.sqlite3_bind_blob;
+          this.#check(bind(s.pointer, 2, base + ops[i + 3], ops[i + 4], capi.SQLITE_STATIC));
+          this.#step(s);
+        } else if (kind === OP_DELETE) {
+          bindKey(d, word, ops[i + 1], ops[i + 2]);
+          this.#step(d);
+        } else if (kind === OP_CLEAR) {
+          this.#step(c);
+        } else {
+          throw new PersistentMapError('INVALID', `unknown operation kind ${kind}`);
+        }
+      }
+    } finally {
+      capi.sqlite3_clear_bindings(s.pointer);
+      capi.sqlite3_clear_bindings(d.pointer);
+      wasm.dealloc(base);
+    }
+  }
+
+  #statement(name) {
+    this.statements ??= {
+      put: this.db.prepare('INSERT INTO entries (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      delete: this.db.prepare('DELETE FROM entries WHERE key = ?1'),
+      clear: this.db.prepare('DELETE FROM entries'),
+      generation: this.db.prepare("UPDATE meta SET value = ?1 WHERE name = 'generation'"),
+      countSync: this.db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'syncs'"),
+    };
+    return this.statements[name];
+  }
+
+  #step(stmt) {
+    const { capi } = this.sqlite3;
+    const rc = capi.sqlite3_step(stmt.pointer);
+    capi.sqlite3_reset(stmt.pointer);
+    if (rc !== capi.SQLITE_DONE && rc !== capi.SQLITE_ROW) this.#check(rc);
+  }
+
+  #check(rc) {
+    if (rc === 0) return;
+    const { capi } = this.sqlite3;
+    const err = new Error(capi.sqlite3_errmsg(this.db.pointer));
+    err.resultCode = capi.sqlite3_extended_errcode(this.db.pointer) || rc;
+    throw err;
+  }
+
+  #run(sql, what) {
+    try {
+      this.db.exec(sql);
+    } catch (err) {
+      throw this.#error(err, `${what} in ${this.label}`, performance.now());
+    }
+  }
+
+  #setSynchronous(sync) {
+    const level = sync ? 'FULL' : 'OFF';
+    if (this.synchronous === level) return;
+    this.db.exec(`PRAGMA synchronous = ${level}`);
+    this.synchronous = level;
+  }
+
+  // Runs `body` in one transaction. On an error the transaction is rolled
+  // back; if SQLite cannot get back to a clean state, or an fsync failed
+  // (what reached the disk is unknown), the error is fatal.
+  #transaction(sync, what, body) {
+    const since = performance.now();
+    const { capi } = this.sqlite3;
+    try {
+      this.#setSynchronous(sync);
+      this.db.exec('BEGIN IMMEDIATE');
+      body();
+      this.db.exec('COMMIT');
+    } catch (err) {
+      const error = this.#error(err, what, since);
+      try {
+        if (!capi.sqlite3_get_autocommit(this.db.pointer)) this.db.exec('ROLLBACK');
+      } catch {
+        // reported below: still inside the transaction
+      }
+      const rc = err.resultCode ?? 0;
+      if (!capi.sqlite3_get_autocommit(this.db.pointer) || rc === capi.SQLITE_IOERR_FSYNC || rc === capi.SQLITE_IOERR_DIR_FSYNC) {
+        error.fatal = true;
+      }
+      throw error;
+    }
+  }
+
+  #error(err, what, since) {
+    if (err instanceof PersistentMapError) return err;
+    const { capi } = this.sqlite3;
+    const rc = err.resultCode ?? 0;
+    const primary = rc & 0xff;
+    let code = 'IO';
+    if (primary === capi.SQLITE_FULL) code = 'QUOTA';
+    else if (primary === capi.SQLITE_CORRUPT || primary === capi.SQLITE_NOTADB) code = 'CORRUPT';
+    else if (primary === capi.SQLITE_BUSY || primary === capi.SQLITE_LOCKED) code = 'LOCKED';
+    const cause = this.vfsError(since);
+    const detail = cause ? `; ${cause.message}` : '';
+    const name = rc ? ` (${capi.sqlite3_js_rc_str(rc) ?? rc})` : '';
+    return new PersistentMapError(code, `${what}: ${err.message}${name}${detail}`, { cause: cause ?? err });
+  }
+}
