@@ -531,8 +531,9 @@ export class PersistentMap {
         continue;
       }
       this.#settle(this.#appliedSeq, null); // writes that changed nothing
-      const auto = this.#options.compaction.auto && this.#logBytes >= this.#noAutoCompactBelow &&
-        this.#core.shouldCompact();
+      // A table backend holds only live rows: nothing to compact automatically.
+      const auto = this.#options.compaction.auto && this.#backend.kind !== 'table' &&
+        this.#logBytes >= this.#noAutoCompactBelow && this.#core.shouldCompact();
       if (this.#compactWaiters.length > 0 || auto) {
         await this.#compactNow();
         continue;

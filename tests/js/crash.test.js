@@ -5,8 +5,10 @@
 // must open in the default recovery mode and hold exactly a prefix of the
 // child's (deterministic) operation sequence that includes every reported
 // write. The parent checks a copy of the store, so the next child is the one
-// that recovers the torn tail the kill left behind.
-import { spawn } from 'node:child_process';
+// that recovers the torn tail (fs) or rolls back the hot journal (sqlite)
+// the kill left behind. For sqlite the copy must also pass the sqlite3
+// tool's integrity check, which rolls back a hot journal itself.
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,9 +31,9 @@ afterAll(() => removeTempDir(dir));
  * after it reported "ready" (or after it was spawned, if `fromSpawn`).
  * Resolves to { reported: [i...], ready, signal, code, stderr }.
  */
-function runChild(file, first, delay, fromSpawn) {
+function runChild(file, first, delay, fromSpawn, backend) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, file, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD, file, String(first), backend], { stdio: ['ignore', 'pipe', 'pipe'] });
     const reported = [];
     let ready = false;
     let pending = '';
@@ -69,22 +71,31 @@ function runChild(file, first, delay, fromSpawn) {
   });
 }
 
+/** The files of a store: the log, or the database and its rollback journal. */
+const storeFiles = (file, backend) => (backend === 'sqlite' ? [file, `${file}-journal`] : [file]);
+
 /** Opens a copy of the store (the original stays as the kill left it). */
-async function openCopy(file, round) {
-  const copy = path.join(dir, `check-${round}.pmap`);
-  fs.copyFileSync(file, copy);
-  const map = await PersistentMap.open(copy);
+async function openCopy(file, round, backend) {
+  const copy = path.join(dir, `check-${round}.${backend}`);
+  const [from, to] = [storeFiles(file, backend), storeFiles(copy, backend)];
+  from.forEach((f, i) => fs.existsSync(f) && fs.copyFileSync(f, to[i]));
+  const hotJournal = backend === 'sqlite' && fs.existsSync(to[1]) && fs.statSync(to[1]).size > 0;
+  if (backend === 'sqlite') {
+    expect(execFileSync('sqlite3', [copy, 'PRAGMA integrity_check'], { encoding: 'utf8' }).trim()).toBe('ok');
+  }
+  const map = await PersistentMap.open(copy, { backend });
   return {
     map,
+    hotJournal,
     async done() {
       await map.close();
-      fs.rmSync(copy, { force: true });
+      for (const f of to) fs.rmSync(f, { force: true });
     },
   };
 }
 
-test('a strict store killed with SIGKILL again and again holds a prefix of its writes that includes every acknowledged one', async () => {
-  const file = path.join(dir, 'crash.pmap');
+test.each(['fs', 'sqlite'])('a strict %s store killed with SIGKILL again and again holds a prefix of its writes that includes every acknowledged one', async (backend) => {
+  const file = path.join(dir, `crash.${backend}`);
   const seed = Date.now() & 0xffff; // the kill times; named in any failure
   const rand = prng(seed);
   let next = 0; // operations [0, next) are in the store
@@ -93,11 +104,12 @@ test('a strict store killed with SIGKILL again and again holds a prefix of its w
   let killedWhileOpening = 0;
   let unreportedButPresent = 0;
   let tornTails = 0;
+  let hotJournals = 0;
 
   for (let round = 0; round < ROUNDS; round++) {
     const fromSpawn = round % 5 === 4; // now and then, kill during start-up and recovery
     const delay = fromSpawn ? rand.int(250) : 20 + rand.int(280);
-    const run = await runChild(file, next, delay, fromSpawn);
+    const run = await runChild(file, next, delay, fromSpawn, backend);
     const where = `seed ${seed}, round ${round} (first operation ${next}, killed ${delay} ms after ${fromSpawn ? 'spawn' : 'ready'})`;
 
     // The child died of our SIGKILL, not of an error of its own.
@@ -118,9 +130,10 @@ test('a strict store killed with SIGKILL again and again holds a prefix of its w
 
     // The store opens (default recovery) and equals the state after some
     // prefix [0, j) of the operations with j > lastReported.
-    const { map, done } = await openCopy(file, round);
+    const { map, done, hotJournal } = await openCopy(file, round, backend);
     const found = canonical(contents(map));
     if (map.recovery.damaged.length > 0) tornTails++;
+    if (hotJournal) hotJournals++;
     const candidate = cloneModel(model);
     for (let i = next; i <= lastReported; i++) applyCrashOp(candidate, crashOp(i));
     let j = lastReported + 1;
@@ -146,7 +159,7 @@ test('a strict store killed with SIGKILL again and again holds a prefix of its w
   }
 
   // The store itself (not a copy) opens, with the final state, and takes writes.
-  const map = await PersistentMap.open(file);
+  const map = await PersistentMap.open(file, { backend });
   expect(canonical(contents(map))).toBe(canonical(contents(model)));
   await map.set('after the crashes', true);
   await map.close();
@@ -155,7 +168,7 @@ test('a strict store killed with SIGKILL again and again holds a prefix of its w
   // The test did exercise something: writes were acknowledged and killed.
   expect(totalReported).toBeGreaterThan(ROUNDS);
   // What this run exercised (the kill times are random).
-  console.log(`crash test: ${ROUNDS} kills, ${totalReported} acknowledged writes, ${next} operations in the store, ` +
+  console.log(`crash test (${backend}): ${ROUNDS} kills, ${totalReported} acknowledged writes, ${next} operations in the store, ` +
     `${unreportedButPresent} kills after which the write in flight survived, ${tornTails} torn tails dropped, ` +
-    `${killedWhileOpening} kills before "ready"`);
+    `${hotJournals} hot journals rolled back, ${killedWhileOpening} kills before "ready"`);
 }, 90000);
