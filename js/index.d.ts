@@ -21,11 +21,15 @@ export interface Codec<V> {
 }
 
 /**
- * A log-shaped storage backend (docs/BACKENDS.md). The map calls one method
- * at a time and never concurrently.
+ * A storage backend (docs/BACKENDS.md). The map calls one method at a time
+ * and never concurrently. A log-shaped backend stores the bytes it is given;
+ * a table-shaped one (kind 'table', e.g. sqlite) stores the entries they
+ * encode as rows: append gets whole log records to apply in one
+ * transaction, open/read return a log synthesised from the rows, truncate
+ * accepts only the current length, and the map never compacts it on its own.
  */
 export interface LogBackend {
-  readonly kind?: 'log';
+  readonly kind?: 'log' | 'table';
   /** Takes the store's lock (PersistentMapError 'LOCKED' if held) and returns the whole log. */
   open(): Promise<Uint8Array>;
   /** The whole log again (used to roll back after a failed append). */
@@ -52,8 +56,11 @@ export interface CompactionOptions {
 }
 
 export interface OpenOptions<V = StoredValue> {
-  /** 'auto' (default: fs in Node, opfs or indexeddb in browsers), 'fs', 'opfs', 'indexeddb', 'memory', or a backend object. */
-  backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'memory' | LogBackend;
+  /**
+   * 'auto' (default: fs in Node, opfs or indexeddb in browsers), 'fs', 'opfs', 'indexeddb', 'sqlite'
+   * (needs the optional package @sqlite.org/sqlite-wasm; see SqliteBackend), 'memory', or a backend object.
+   */
+  backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | LogBackend;
   /** Browsers: wait for another tab's store to close instead of failing with LOCKED. Default false. */
   wait?: boolean;
   /** 'relaxed' (default): writes resolve when handed to the backend; 'strict': when on stable storage. */
@@ -143,7 +150,7 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
 /** Makes `kind` usable as { backend: kind }. */
 export function registerBackend(
   kind: string,
-  factory: (name: string, options: { wait: boolean }) => LogBackend,
+  factory: (name: string, options: { wait: boolean; wasm?: OpenOptions['wasm'] }) => LogBackend | Promise<LogBackend>,
   options?: { auto?: boolean },
 ): void;
 
@@ -176,4 +183,36 @@ export class IndexedDbBackend {
 export interface FsBackend extends LogBackend {}
 export class FsBackend {
   constructor(file: string);
+}
+
+/** The synchronous node:fs calls the Node sqlite backend's database goes through (same signatures). */
+export type SqliteFileSystem = Record<
+  'openSync' | 'closeSync' | 'readSync' | 'writeSync' | 'fsyncSync' | 'fdatasyncSync' | 'ftruncateSync' |
+  'fstatSync' | 'unlinkSync' | 'accessSync',
+  (...args: any[]) => any>;
+
+/**
+ * The sqlite backend (kind 'table'): one row per key in an SQLite database, in insertion order
+ * (docs/BACKENDS.md). Needs the optional peer dependency @sqlite.org/sqlite-wasm, loaded only
+ * when a store is opened. Node: the database is the file `name` (the sqlite3 tool opens it) and
+ * this class is exported by 'persistent-map'. Browsers: an OPFS database kept by the opfs-sahpool
+ * VFS in a worker; import 'persistent-map/sqlite' (which also registers backend 'sqlite'), or
+ * without a bundler give `moduleUrl` or map '@sqlite.org/sqlite-wasm' in the page's import map.
+ */
+export interface SqliteBackend extends LogBackend {}
+export class SqliteBackend {
+  constructor(name: string, options?: {
+    /** Where the WebAssembly core is (see OpenOptions.wasm). */
+    wasm?: OpenOptions['wasm'];
+    /** Browsers: wait for another tab's writer instead of failing with LOCKED. */
+    wait?: boolean;
+    /** Browsers without a bundler: the URL of sqlite-wasm's module (dist/index.mjs). */
+    moduleUrl?: string | URL;
+    /** Browsers: serve the backend's worker from here instead of beside the module. */
+    workerUrl?: string | URL;
+    /** Node: the file calls the database goes through (default node:fs; tests inject faults). */
+    fileSystem?: SqliteFileSystem;
+  });
+  /** Deletes a closed store's database (LOCKED if it is open). */
+  static destroy(name: string): Promise<void>;
 }

@@ -112,4 +112,16 @@ export class SqliteBackend extends TableBackend {
     super(resolved, new NodeSqliteStore(resolved, fileSystem), { wasm });
     this.file = resolved;
   }
+
+  /** Deletes a closed store's database and journal (LOCKED if it is open). */
+  static async destroy(file) {
+    const resolved = path.resolve(file);
+    const lock = new LockFile(resolved);
+    lock.acquire();
+    try {
+      for (const f of [resolved, `${resolved}-journal`]) fs.rmSync(f, { force: true });
+    } finally {
+      lock.release();
+    }
+  }
 }

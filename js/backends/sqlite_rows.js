@@ -291,6 +291,8 @@ export class SqliteRows {
     else if (primary === capi.SQLITE_CORRUPT || primary === capi.SQLITE_NOTADB) code = 'CORRUPT';
     else if (primary === capi.SQLITE_BUSY || primary === capi.SQLITE_LOCKED) code = 'LOCKED';
     const cause = this.vfsError(since);
+    // The VFS knows better than SQLite's IOERR that the disk or quota is full.
+    if (cause && (cause.name === 'QuotaExceededError' || cause.code === 'ENOSPC' || cause.code === 'EDQUOT')) code = 'QUOTA';
     const detail = cause ? `; ${cause.message}` : '';
     const name = rc ? ` (${capi.sqlite3_js_rc_str(rc) ?? rc})` : '';
     return new PersistentMapError(code, `${what}: ${err.message}${name}${detail}`, { cause: cause ?? err });

@@ -8,7 +8,7 @@ import { build } from 'vite';
 import { launchProfile, newProfileDir } from '../browser/chromium.js';
 import { serve } from '../browser/server.js';
 
-const KINDS = ['opfs', 'indexeddb'];
+const KINDS = ['opfs', 'indexeddb', 'sqlite'];
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let server;
 let profile;
@@ -97,10 +97,13 @@ describe.each(KINDS)('the %s backend', (kind) => {
     try {
       const page = await ctx.newPage();
       const cdp = await ctx.newCDPSession(page);
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 2 << 20 });
+      // sqlite's pool holds two access handles, and Chromium grants each
+      // quota in steps of at least 1 MiB: it needs more room to open at all.
+      const { quotaSize, valueSize } = kind === 'sqlite' ? { quotaSize: 8 << 20, valueSize: 16 << 20 } : { quotaSize: 2 << 20, valueSize: 4 << 20 };
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize });
       await page.goto(`${server.url}/tests/browser/harness.html`);
       await page.waitForFunction(() => window.harnessReady === true);
-      const { error, after, later, reopened } = await run(page, 'quota', kind, 'quota');
+      const { error, after, later, reopened } = await run(page, 'quota', kind, 'quota', valueSize);
       expect(error).toMatchObject({ code: 'QUOTA' });
       if (after.state === 'open') {
         // rolled back: memory holds exactly what the log holds

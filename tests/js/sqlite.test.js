@@ -247,3 +247,18 @@ test('without @sqlite.org/sqlite-wasm installed, opening a sqlite store is a NOT
   expect(result.code).toBe('NOT_FOUND');
   expect(result.message).toMatch(/needs the package @sqlite\.org\/sqlite-wasm \(npm install @sqlite\.org\/sqlite-wasm\)/);
 });
+
+test('destroy deletes a closed store\'s database and journal, and refuses an open one', async () => {
+  const file = newFile();
+  const map = await PersistentMap.open(file, { backend: 'sqlite' });
+  await map.set('k', 1);
+  await expect(SqliteBackend.destroy(file)).rejects.toMatchObject({ code: 'LOCKED' });
+  expect(fs.existsSync(file)).toBe(true);
+  await map.close();
+  expect(fs.existsSync(`${file}-journal`)).toBe(true);
+  await SqliteBackend.destroy(file);
+  expect([file, `${file}-journal`, `${file}.lock`].filter((f) => fs.existsSync(f))).toEqual([]);
+  const again = await PersistentMap.open(file, { backend: 'sqlite' });
+  expect(again.size).toBe(0);
+  await again.close();
+});

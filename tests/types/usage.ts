@@ -4,10 +4,12 @@ import {
   PersistentMap,
   PersistentMapError,
   MemoryBackend,
+  SqliteBackend,
   type LogBackend,
   type Codec,
   type ChangeEvent,
 } from 'persistent-map';
+import { SqliteBackend as SqliteFromEntry } from 'persistent-map/sqlite';
 
 async function documentedUsage(): Promise<void> {
   const map = await PersistentMap.open('app.pmap', { durability: 'strict', recovery: 'salvage' });
@@ -43,6 +45,17 @@ async function customCodecAndBackend(backend: LogBackend): Promise<void> {
   await PersistentMap.open('mem', { backend: new MemoryBackend('mem') });
 }
 
+async function sqlite(): Promise<void> {
+  const map = await PersistentMap.open('app.sqlite', { backend: 'sqlite', durability: 'strict' });
+  await map.close();
+  const backend: LogBackend = new SqliteBackend('app.sqlite');
+  await PersistentMap.open('app.sqlite', { backend });
+  await PersistentMap.open('app', { backend: new SqliteFromEntry('app', { moduleUrl: new URL('https://x/sqlite/index.mjs'), wait: true }) });
+  await SqliteBackend.destroy('app.sqlite');
+  // @ts-expect-error moduleUrl is a string or URL
+  new SqliteBackend('app', { moduleUrl: 42 });
+}
+
 function errors(e: unknown): string {
   if (e instanceof PersistentMapError) return e.code;
   return '';
@@ -60,4 +73,4 @@ async function misuse(): Promise<void> {
   new PersistentMap();
 }
 
-void [documentedUsage, customCodecAndBackend, errors, misuse];
+void [documentedUsage, customCodecAndBackend, sqlite, errors, misuse];

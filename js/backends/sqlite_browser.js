@@ -1,0 +1,161 @@
+// The sqlite backend in browsers: the store is an SQLite database in the
+// Origin Private File System, kept by @sqlite.org/sqlite-wasm's
+// opfs-sahpool VFS in a dedicated worker this backend starts
+// (sqlite_worker.js); one message per group commit, the map and its
+// synchronous reads stay on the caller's thread. One writer per store with
+// Web Locks, as for the other browser backends.
+//
+// This module is the browser side of the entry point 'persistent-map/sqlite'
+// and registers the backend name 'sqlite' when imported. It is kept out of
+// js/browser.js so that bundlers meet @sqlite.org/sqlite-wasm (an optional
+// peer, ~1 MB) only in apps that import it.
+
+import { PersistentMapError } from '../errors.js';
+import { registerBackend } from '../persistent_map.js';
+import { sqliteStoreDirectory } from './sqlite_paths.js';
+import { TableBackend } from './table_backend.js';
+import { acquireWebLock } from './web_lock.js';
+
+const SQLITE_PACKAGE = '@sqlite.org/sqlite-wasm';
+
+function toError(e) {
+  const err = new PersistentMapError(e.code, e.message);
+  if (e.fatal) err.fatal = true;
+  return err;
+}
+
+/** Where the page's import map sends @sqlite.org/sqlite-wasm, or undefined. */
+function importMapUrl() {
+  try {
+    return import.meta.resolve(SQLITE_PACKAGE);
+  } catch {
+    return undefined; // not mapped (or bundled: the worker's own import is resolved)
+  }
+}
+
+// The row store: Web Lock, then the worker.
+class WorkerSqliteStore {
+  constructor(name, { wait, moduleUrl, workerUrl }) {
+    this.name = name;
+    this.wait = wait;
+    this.moduleUrl = moduleUrl;
+    this.workerUrl = workerUrl;
+    this.worker = null;
+    this.release = null;
+    this.calls = new Map();
+    this.nextId = 1;
+  }
+
+  #call(op, args = {}, transfer = []) {
+    if (!this.worker) return Promise.reject(new PersistentMapError('CLOSED', `sqlite store '${this.name}' is closed`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, ...args }, transfer);
+    });
+  }
+
+  #onMessage(event) {
+    const { id, ok, result, error } = event.data;
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    if (ok) call.resolve(result);
+    else call.reject(toError(error));
+  }
+
+  // The worker failed to start or died: nothing it was doing can be trusted.
+  #onWorkerGone(message) {
+    const error = new PersistentMapError('IO', `the sqlite worker of store '${this.name}' ${message}`);
+    error.fatal = true;
+    for (const call of this.calls.values()) call.reject(error);
+    this.calls.clear();
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  async open() {
+    this.release = await acquireWebLock(`sqlite:${this.name}`, { wait: this.wait });
+    try {
+      const moduleUrl = this.moduleUrl ?? importMapUrl();
+      // Each `new Worker(new URL(...))` is written out in full so that
+      // bundlers see a worker and bundle it (sqlite_worker.js with
+      // sqlite-wasm) instead of copying the file as an asset.
+      if (this.workerUrl) this.worker = new Worker(this.workerUrl, { type: 'module' });
+      else if (moduleUrl) this.worker = new Worker(new URL('./sqlite_url_worker.js', import.meta.url), { type: 'module' });
+      else this.worker = new Worker(new URL('./sqlite_worker.js', import.meta.url), { type: 'module' });
+      this.worker.onmessage = (e) => this.#onMessage(e);
+      this.worker.onerror = (e) => this.#onWorkerGone(`failed: ${e.message || 'it could not start'}${moduleUrl ? '' : ` (without a bundler, map '${SQLITE_PACKAGE}' in the page's import map or pass { moduleUrl })`}`);
+      this.worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
+      return await this.#call('open', { name: this.name, moduleUrl });
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  load() {
+    return this.#call('load');
+  }
+
+  // The run's bytes are copied and transferred: the caller may reuse its buffer.
+  apply(change, { sync = false } = {}) {
+    const bytes = change.bytes.slice();
+    const ops = change.ops.slice();
+    return this.#call('apply', { change: { bytes, ops, generation: change.generation }, sync }, [bytes.buffer, ops.buffer]);
+  }
+
+  replace(change) {
+    const bytes = change.bytes.slice();
+    const ops = change.ops.slice();
+    return this.#call('replace', { change: { bytes, ops, generation: change.generation } }, [bytes.buffer, ops.buffer]);
+  }
+
+  sync() {
+    return this.#call('sync');
+  }
+
+  async close() {
+    if (this.worker) {
+      await this.#call('close').catch(() => {});
+      this.worker?.terminate();
+      this.worker = null;
+    }
+    this.release?.();
+    this.release = null;
+  }
+}
+
+export class SqliteBackend extends TableBackend {
+  /**
+   * @param {string} name the store's name
+   * @param {{ wait?: boolean, moduleUrl?: string|URL, wasm?: object }} [options]
+   *   `wait`: wait for another tab's writer instead of failing with LOCKED;
+   *   `moduleUrl`: where @sqlite.org/sqlite-wasm's module is served (needed
+   *   without a bundler unless the page's import map names it; e.g.
+   *   '/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs');
+   *   `wasm`: where the WebAssembly core is (see OpenOptions.wasm)
+   */
+  constructor(name, { wait = false, moduleUrl, wasm, workerUrl } = {}) {
+    super(name, new WorkerSqliteStore(name, { wait, moduleUrl: moduleUrl && String(moduleUrl), workerUrl }), { wasm });
+  }
+
+  /** Deletes a closed store's database. */
+  static async destroy(name) {
+    const [top, sub, entry] = sqliteStoreDirectory(name);
+    let dir;
+    try {
+      dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle(top)).getDirectoryHandle(sub);
+    } catch {
+      return; // nothing was ever stored
+    }
+    try {
+      await dir.removeEntry(entry, { recursive: true });
+    } catch (err) {
+      if (err.name === 'NotFoundError') return;
+      throw new PersistentMapError(err.name === 'NoModificationAllowedError' ? 'LOCKED' : 'IO', `cannot delete sqlite store '${name}': ${err.message}`);
+    }
+  }
+}
+
+registerBackend('sqlite', (name, options) => new SqliteBackend(name, options));
