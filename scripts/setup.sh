@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(cmake g++ make libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-dev)
+# sqlite3: the sqlite backend's tests read its databases with the sqlite3 tool.
+packages=(cmake g++ make libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-dev sqlite3)
 command -v emcc >/dev/null || packages+=(emscripten)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
@@ -25,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm packages (Jest, playwright-core, Vite, TypeScript), re-installed only when package-lock.json changed.
+# npm packages (Jest, playwright-core, Vite, TypeScript, sqlite-wasm), re-installed only when package-lock.json changed.
 if ! cmp -s package-lock.json node_modules/.pmap-lock-stamp 2>/dev/null; then
   echo "setup: npm ci" >&2
   if ! npm ci --no-audit --no-fund >/tmp/pmap-npm-ci.log 2>&1; then
