@@ -6,7 +6,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PersistentMap, PersistentMapError, SqliteBackend } from '../../js/index.js';
+import { PersistentMap, PersistentMapError, SqliteBackend, registerBackend } from '../../js/index.js';
 import { contents, makeTempDir, removeTempDir, uniqueName } from './helpers.js';
 
 let dir;
@@ -261,4 +261,18 @@ test('destroy deletes a closed store\'s database and journal, and refuses an ope
   const again = await PersistentMap.open(file, { backend: 'sqlite' });
   expect(again.size).toBe(0);
   await again.close();
+});
+
+test('a named backend\'s factory is given the wasm option, which the sqlite backend loads its log decoder from', async () => {
+  const given = [];
+  registerBackend('sqlite-with-options', (file, options) => {
+    given.push(options);
+    return new SqliteBackend(file, options);
+  });
+  const binary = fs.readFileSync(new URL('../../js/wasm/pmap_core.wasm', import.meta.url));
+  const map = await PersistentMap.open(newFile(), { backend: 'sqlite-with-options', wasm: { binary } });
+  await map.set('k', 1);
+  await map.close();
+  expect(given).toHaveLength(1);
+  expect(given[0].wasm.binary).toBe(binary);
 });
