@@ -55,8 +55,14 @@ const ops = {
       throw Object.assign(new Error(`cannot open its OPFS pool: ${err?.name}: ${err?.message}`), { code });
     }
     const db = new pool.OpfsSAHPoolDb(DB_FILE);
-    rows = new SqliteRows(sqlite3, db, `sqlite store '${name}'`, vfsError);
-    return transferRows(rows.load());
+    try {
+      rows = new SqliteRows(sqlite3, db, `sqlite store '${name}'`, vfsError);
+      return transferRows(rows.load());
+    } catch (err) {
+      rows = null;
+      db.close();
+      throw err;
+    }
   },
 
   load() {
