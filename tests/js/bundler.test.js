@@ -43,6 +43,8 @@ test('a Vite build emits the .wasm as an asset and the bundle loads it', async (
     const files = fs.readdirSync(path.join(dir, 'dist'), { recursive: true }).map(String);
     const wasm = files.find((f) => f.endsWith('.wasm'));
     expect(wasm).toBeDefined();
+    // The sqlite backend (and sqlite-wasm) come only with 'persistent-map/sqlite'.
+    expect(files.filter((f) => /sqlite/.test(f))).toEqual([]);
     expect(Buffer.compare(fs.readFileSync(path.join(dir, 'dist', wasm)),
       fs.readFileSync(path.join(root, 'js', 'wasm', 'pmap_core.wasm')))).toBe(0);
     const app = files.find((f) => /^app\.m?js$/.test(f));

@@ -1,7 +1,8 @@
-// FaultBackend wraps any log backend (docs/BACKENDS.md) and makes chosen
-// calls fail, to check that a PersistentMap never reports what its log does
-// not hold. Without faults it is transparent (and passes the conformance
-// suite like the backend it wraps).
+// FaultBackend wraps any backend (docs/BACKENDS.md; log- or table-shaped,
+// it takes the inner backend's kind) and makes chosen calls fail, to check
+// that a PersistentMap never reports what its log does not hold. Without
+// faults it is transparent (and passes the conformance suite like the
+// backend it wraps).
 //
 //   const fb = new FaultBackend(new MemoryBackend('x'));
 //   const map = await PersistentMap.open('x', { backend: fb });
