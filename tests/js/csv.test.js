@@ -38,6 +38,7 @@ const HOSTILE = [
   ['with "quotes"', 'she said "hi"'],
   ['line\nbreak', 'cr\r\nlf\rcr alone\n'],
   [' padded ', ' lead and trail '],
+  [' lead', 'trail '],
   ['', ''],
   ['__proto__', { __proto__: null, constructor: 'x', ['__proto__']: { polluted: true } }],
   ['constructor', ['prototype', '__proto__']],
