@@ -149,7 +149,6 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
   setMany(entries: Iterable<readonly [string, V]> | Map<string, V>): Promise<void>;
   /** One atomic record; resolves to how many keys were there. */
   deleteMany(keys: Iterable<string>): Promise<number>;
-  /** Resolves once every earlier write is on stable storage. */
   /**
    * The entries as CSV (RFC 4180; header `key,value`; keys as text; values as
    * JSON text, bytes as {"$bytes":"<base64>"}; insertion order), as text
@@ -164,6 +163,7 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
    * SyntaxError (code 'INVALID', `line`, `column`) and changes nothing.
    */
   importCSV(source: CSVSource): Promise<number>;
+  /** Resolves once every earlier write is on stable storage. */
   flush(): Promise<void>;
   compact(): Promise<void>;
   close(): Promise<void>;
