@@ -50,9 +50,12 @@ function showProblem(err, context = '') {
     ui.problem.textContent = '';
     return;
   }
-  const text = err.code === 'LOCKED'
-    ? `'${STORE}' is open in another tab of this browser, and a store has one writer at a time. Close that tab, or wait here until it does.`
-    : err.message;
+  let text = err.message;
+  if (err.code === 'LOCKED') {
+    text = `'${STORE}' is open in another tab of this browser, and a store has one writer at a time. Close that tab, or wait here until it does.`;
+  } else if (err.code === 'QUOTA') {
+    text = `The browser gives this site no more storage space (${err.message}).`;
+  }
   ui.problem.textContent = context + text;
 }
 

@@ -168,6 +168,29 @@ test('a second tab is told the store is locked, and can wait for the first to cl
   await second.close();
 });
 
+test('a backend that fails to open shows its error, and another one can be chosen', async () => {
+  // A profile of its own, with no storage quota before the page touches any.
+  const dir = newProfileDir();
+  const ctx = await launchProfile(dir);
+  try {
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 0 });
+    await page.goto(`${server.url}/demo/`);
+    await settled(page);
+    expect(await page.getByRole('status').textContent()).toBe("Could not open 'demo-tasks' with OPFS.");
+    expect(await page.getByRole('alert').textContent()).toMatch(/^The browser gives this site no more storage space \(OPFS append of 'demo-tasks': .+\)\.$/);
+    expect(await page.getByRole('button', { name: 'Export CSV' }).isDisabled()).toBe(true);
+    expect(await page.getByLabel('New task').isDisabled()).toBe(true);
+    await choose(page, 'Memory');
+    expect(await page.getByRole('alert').textContent()).toBe('');
+    await addTask(page, 'Works in memory');
+  } finally {
+    await ctx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the benchmark panel measures persistent-map, localStorage and idb-keyval', async () => {
   const page = await openDemo();
   await choose(page, 'OPFS');
