@@ -6,6 +6,7 @@
 
 import { Core, OpWriter, loadCore } from './core.js';
 import { BYTES_TAG, checkCodec, jsonCodec } from './codec.js';
+import { csvChunks, csvError, exportOptions, readCsvEntries, storedToText, textToStored } from './csv.js';
 import { PersistentMapError, invalidRange, invalidType, statusError } from './errors.js';
 import { MemoryBackend } from './backends/memory.js';
 
@@ -115,6 +116,7 @@ export class PersistentMap {
   #syncWaiters = [];
   #compactWaiters = [];
   #scheduled = false;
+  #snapshotCommit = false; // the next commit replaces the log (a big import)
   #draining = null;
   #logBytes = 0; // bytes the backend's log holds
   #noAutoCompactBelow = 0;
@@ -319,6 +321,16 @@ export class PersistentMap {
       list.push([pair[0], this.#encode(pair[1])]);
     }
     if (list.length === 0) return undefined;
+    if (!this.#putBatch(list)) {
+      throw invalidRange(`the batch takes more than maxRecordSize (${this.#options.maxRecordSize}) bytes; split it`);
+    }
+    this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
+    return this.#commit();
+  }
+
+  // Queues [key, stored] pairs as one BATCH record and puts them in memory;
+  // false (and nothing changed) if the record would exceed maxRecordSize.
+  #putBatch(list) {
     const mark = this.#ops.mark();
     this.#ops.batch(list.length);
     let bytes = 5;
@@ -328,11 +340,10 @@ export class PersistentMap {
     }
     if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
       this.#ops.rewind(mark);
-      throw invalidRange(`the batch takes about ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
+      return false;
     }
     for (const [key, stored] of list) this.#entries.set(key, stored);
-    this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
-    return this.#commit();
+    return true;
   }
 
   /** Deletes many keys as one atomic record; resolves to how many were there. */
@@ -360,6 +371,79 @@ export class PersistentMap {
     this.#emit('change', { type: 'deleteMany', keys: present });
     await this.#commit();
     return present.length;
+  }
+
+  /**
+   * The entries as CSV (RFC 4180: header `key,value`, keys as text, values as
+   * JSON text, insertion order), as an async iterable of text chunks. It
+   * exports the map as it is at this call; later writes do not show.
+   */
+  exportCSV(options = {}) {
+    const opts = exportOptions(options);
+    const keys = Array.from(this.#entries.keys());
+    const values = Array.from(this.#entries.values());
+    const json = this.#codec === jsonCodec;
+    return csvChunks(keys, values, (stored) => storedToText(stored, json), opts);
+  }
+
+  /**
+   * Puts every record of a CSV `source` (as exportCSV writes it) into the
+   * map, atomically: a bad row (the error names its line and column) or a
+   * failed write changes nothing. Resolves to the number of rows imported.
+   */
+  async importCSV(source) {
+    this.#checkWritable();
+    const json = this.#codec === jsonCodec;
+    const list = [];
+    const lines = [];
+    await readCsvEntries(source, (key, text, starts) => {
+      const at = (field, err) => csvError(starts[field][0], starts[field][1], err.message);
+      try {
+        checkKey(key);
+      } catch (err) {
+        throw at(0, err);
+      }
+      let stored;
+      try {
+        stored = textToStored(text, json, (value) => this.#encode(value));
+      } catch (err) {
+        throw at(1, err);
+      }
+      list.push([key, stored]);
+      lines.push(starts[0][0]);
+    });
+    this.#checkWritable();
+    if (list.length === 0) return 0;
+    if (this.#putBatch(list)) {
+      this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
+      await this.#commit();
+    } else {
+      await this.#putViaSnapshot(list, lines);
+    }
+    return list.length;
+  }
+
+  // An import too big for one record: it goes to the core as separate
+  // records, and the next commit replaces the log with a snapshot instead of
+  // appending them, which is atomic on every backend (docs/BACKENDS.md).
+  #putViaSnapshot(list, lines) {
+    const ops = new OpWriter();
+    for (let i = 0; i < list.length; i++) {
+      const [key, stored] = list[i];
+      const [k, v] = ops.put(key, stored, this.#bytesPrefix(stored));
+      if (k + v + PUT_OVERHEAD > this.#options.maxRecordSize) {
+        throw csvError(lines[i], 0, `key and value take ${k + v} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
+      }
+    }
+    this.#applyOps(); // earlier writes first
+    const status = this.#core.apply(ops.take());
+    if (!status.ok) throw statusError(status, `internal error applying an import to ${this.#name}`);
+    for (const [key, stored] of list) this.#entries.set(key, stored);
+    this.#snapshotCommit = true;
+    this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
+    const done = this.#commit();
+    this.#appliedSeq = this.#seq;
+    return done;
   }
 
   /** Resolves once every earlier write is on stable storage. */
@@ -517,6 +601,10 @@ export class PersistentMap {
     const strict = this.#options.durability === 'strict';
     while (this.#state === 'open') {
       this.#applyOps();
+      if (this.#snapshotCommit) {
+        await this.#commitSnapshot();
+        continue;
+      }
       if (this.#core.pendingSize() > 0) {
         const bytes = this.#core.takePending();
         const upto = this.#appliedSeq;
@@ -556,6 +644,23 @@ export class PersistentMap {
     this.#settle(Infinity, err);
     for (const w of this.#syncWaiters.splice(0)) w.reject(err);
     for (const w of this.#compactWaiters.splice(0)) w.reject(err);
+  }
+
+  // Writes everything applied so far as one snapshot that replaces the log.
+  async #commitSnapshot() {
+    this.#snapshotCommit = false;
+    const upto = this.#appliedSeq;
+    this.#core.takePending(); // these records reach the log inside the snapshot
+    try {
+      const snapshot = this.#core.encodeSnapshot();
+      await this.#backend.replace(snapshot);
+      this.#core.snapshotInstalled();
+      this.#logBytes = snapshot.length;
+    } catch (err) {
+      await this.#rollBack(err);
+      return;
+    }
+    this.#settle(upto, null);
   }
 
   async #compactNow() {

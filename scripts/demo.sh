@@ -1,27 +1,23 @@
 #!/usr/bin/env bash
-# The main job for now: build, then drive the pmap CLI on a sample store.
+# The main job: set up and build (scripts/setup.sh), run the Node demo twice
+# (the second run finds the first one's state in the file), show that the
+# native pmap CLI reads the same file, then serve the browser demo on
+# http://127.0.0.1 until Ctrl-C.
+# Environment:
+#   PMAP_DEMO_NO_SERVE=1     stop after the Node demo (tests, CI)
+#   PMAP_DEMO_NO_SETUP=1     skip scripts/setup.sh (everything is built already)
+#   PMAP_DEMO_STORE=FILE     the Node demo's store (default build/demo/node_demo.pmap)
+#   PMAP_DEMO_PORT=PORT      the server's port (default 8080, or any free one; 0: any)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-pmap=build/pmap
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-store="$dir/sample.pmap"
+[ "${PMAP_DEMO_NO_SETUP:-}" = 1 ] || scripts/setup.sh
+store=${PMAP_DEMO_STORE:-build/demo/node_demo.pmap}
 
-run() { echo "\$ pmap $*"; "$pmap" "$@"; }
-run set "$store" user:1 '{"name":"Ada","langs":["en","fr"]}'
-run set "$store" user:2 '{"name":"Grace"}'
-run set "$store" counter 41
-run set "$store" user:1 '{"name":"Ada Lovelace"}'
-run del "$store" user:2
-run set "$store" avatar '{"$bytes":"iVBORw0KGgo="}'
-run get "$store" user:1
-run dump "$store"
-run export-csv "$store" "$dir/sample.csv"
-cat "$dir/sample.csv"
-run import-csv "$store.copy" "$dir/sample.csv"
-run dump "$store.copy"
-run compact "$store"
-run stat "$store"
-printf 'garbage' >> "$store"
-run verify "$store" || echo "(verify exit code $? — the appended garbage is reported with its byte offset)"
+echo "\$ node demo/node_demo.mjs $store   # twice: the state is kept in the file"
+node demo/node_demo.mjs "$store"
+node demo/node_demo.mjs "$store"
+echo "\$ build/pmap stat $store   # the same file, read by the native CLI"
+build/pmap stat "$store"
+
+[ "${PMAP_DEMO_NO_SERVE:-}" = 1 ] && exit 0
+exec node demo/serve.mjs

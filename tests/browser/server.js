@@ -1,5 +1,6 @@
-// A static file server for the browser tests: serves the repository over
-// http://127.0.0.1 (a secure context, as OPFS and Web Locks need).
+// The one static file server of the repo (browser tests, browser benchmark,
+// demo): serves the repository over http://127.0.0.1, a secure context, as
+// OPFS and Web Locks need. Local use only: it serves every file under root.
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -8,14 +9,38 @@ import { fileURLToPath } from 'node:url';
 const TYPES = {
   '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css',
+  '.csv': 'text/csv', '.svg': 'image/svg+xml', '.png': 'image/png',
 };
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Starts serving `root`; resolves to { url, close() }. */
-export async function serve(root = fileURLToPath(new URL('../..', import.meta.url))) {
+function resolve(root, pathname) {
+  let file;
+  try {
+    file = path.join(root, decodeURIComponent(pathname));
+  } catch {
+    return null; // malformed %-escape
+  }
+  return file.startsWith(root) ? file : null;
+}
+
+/**
+ * Starts serving `root` on 127.0.0.1:`port` (0: any free port); resolves to
+ * { url, close() }. A directory is served as its index.html.
+ */
+export async function serve(root = REPO, { port = 0 } = {}) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
-    const file = path.join(root, decodeURIComponent(url.pathname));
-    if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+    let file = resolve(root, url.pathname);
+    if (file && fs.existsSync(file) && fs.statSync(file).isDirectory()) {
+      if (!url.pathname.endsWith('/')) {
+        // Relative URLs in the page resolve against the directory.
+        res.writeHead(301, { location: `${url.pathname}/${url.search}` });
+        res.end();
+        return;
+      }
+      file = path.join(file, 'index.html');
+    }
+    if (!file || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.statusCode = 404;
       res.end();
       return;
@@ -24,9 +49,12 @@ export async function serve(root = fileURLToPath(new URL('../..', import.meta.ur
     res.setHeader('cache-control', 'no-store');
     fs.createReadStream(file).pipe(res);
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', ok);
+  });
   return {
     url: `http://127.0.0.1:${server.address().port}`,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () => new Promise((ok) => server.close(ok)),
   };
 }

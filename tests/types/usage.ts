@@ -21,6 +21,9 @@ async function documentedUsage(): Promise<void> {
   const existed: boolean = await map.delete('x');
   const deleted: number = await map.deleteMany(['a', 'b']);
   await map.setMany([['a', 1], ['b', 'two']]);
+  const chunks: AsyncIterable<string> = map.exportCSV({ neutralizeFormulas: true });
+  const imported: number = await map.importCSV(new Blob(['key,value\r\n']));
+  await map.importCSV(chunks);
   await map.update('n', (cur) => (typeof cur === 'number' ? cur + 1 : 0));
   for (const [key, value] of map) void [key, value];
   map.on('change', (e: ChangeEvent) => void e.type);
@@ -63,6 +66,10 @@ function errors(e: unknown): string {
 
 async function misuse(): Promise<void> {
   const map = await PersistentMap.open('app.pmap');
+  // @ts-expect-error not an export option
+  map.exportCSV({ neutralize: true });
+  // @ts-expect-error a number is not a CSV source
+  await map.importCSV(42);
   // @ts-expect-error keys are strings
   await map.set(1, 'v');
   // @ts-expect-error not a durability

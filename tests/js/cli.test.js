@@ -1,0 +1,179 @@
+// The persistent-map CLI (js/cli/main.js, the package's bin), run as a
+// child process on real files: every command, its --help, exit codes, output
+// identical to the native pmap CLI, read-only commands that change nothing,
+// and the lock shared with a map open in another process.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PersistentMap } from '../../js/index.js';
+import { makeTempDir, removeTempDir } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
+const PMAP = fileURLToPath(new URL('../../build/pmap', import.meta.url));
+
+let dir;
+let store;
+beforeEach(() => {
+  dir = makeTempDir('pmap-cli-');
+  store = path.join(dir, 'store.pmap');
+});
+afterEach(() => removeTempDir(dir));
+
+function cli(...args) {
+  const input = args.length && typeof args[args.length - 1] === 'object' ? args.pop().input : undefined;
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: dir, input, timeout: 30000 });
+  if (r.error) throw r.error;
+  return r;
+}
+const pmap = (...args) => spawnSync(PMAP, args, { encoding: 'utf8' });
+
+async function fill(file) {
+  const map = await PersistentMap.open(file);
+  await map.setMany([
+    ['user:1', { name: 'Ada', tags: ['x', 'y'] }],
+    ['quote"comma,', 'line\nbreak'],
+    ['bytes', new Uint8Array([1, 2, 3])],
+    ['ключ 🔑', -1.5],
+    ['=formula', null],
+  ]);
+  await map.delete('ключ 🔑');
+  await map.set('ключ 🔑', 'back at the end');
+  await map.close();
+}
+
+test('set, get, delete and dump', () => {
+  expect(cli('set', store, 'a', '{"n":1}').status).toBe(0);
+  expect(cli('set', store, 'b', '{"$bytes":"AAE="}').status).toBe(0);
+  expect(cli('set', store, 's', '"text"').status).toBe(0);
+  expect(cli('get', store, 'a').stdout).toBe('{"n":1}\n');
+  expect(cli('get', store, 'b').stdout).toBe('{"$bytes":"AAE="}\n');
+  expect(cli('get', store, 's').stdout).toBe('"text"\n');
+  expect(cli('delete', store, 'a').status).toBe(0);
+  expect(cli('del', store, 's').status).toBe(0);
+  expect(cli('dump', store).stdout).toBe('{"key":"b","value":{"$bytes":"AAE="}}\n');
+  // A key that looks like an option, after --.
+  expect(cli('set', store, '--', '--key', '1').status).toBe(0);
+  expect(cli('get', store, '--', '--key').stdout).toBe('1\n');
+});
+
+test('dump, get and export-csv print what the native pmap prints', async () => {
+  await fill(store);
+  for (const args of [['dump'], ['export-csv'], ['export-csv', '--neutralize-formulas'], ['get', 'user:1'], ['get', 'bytes']]) {
+    const [command, ...rest] = args;
+    const ours = cli(command, store, ...rest);
+    const theirs = pmap(command, store, ...rest);
+    expect(ours.stderr).toBe('');
+    expect(ours.status).toBe(0);
+    expect(theirs.status).toBe(0);
+    expect(ours.stdout).toBe(theirs.stdout);
+  }
+});
+
+test('export-csv to a file and import-csv from a file and from standard input', async () => {
+  await fill(store);
+  const csv = path.join(dir, 'out.csv');
+  expect(cli('export-csv', store, csv).status).toBe(0);
+  const copy = path.join(dir, 'copy.pmap');
+  const r = cli('import-csv', copy, csv);
+  expect(r.stdout).toBe('imported 5 entries\n');
+  expect(cli('dump', copy).stdout).toBe(cli('dump', store).stdout);
+  const piped = cli('import-csv', path.join(dir, 'piped.pmap'), '-', { input: fs.readFileSync(csv) });
+  expect(piped.status).toBe(0);
+  expect(cli('dump', path.join(dir, 'piped.pmap')).stdout).toBe(cli('dump', store).stdout);
+});
+
+test('a bad CSV names the file, line and column, exits 1 and changes nothing', async () => {
+  await fill(store);
+  const before = fs.readFileSync(store);
+  const bad = path.join(dir, 'bad.csv');
+  fs.writeFileSync(bad, 'key,value\r\nok,1\r\nbad,{oops}\r\n');
+  const r = cli('import-csv', store, bad);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/^persistent-map: .*bad\.csv: CSV line 3, column 5: value is not valid JSON/);
+  expect(fs.readFileSync(store)).toEqual(before);
+  expect(cli('import-csv', store, path.join(dir, 'missing.csv')).status).toBe(1);
+});
+
+test('stat, compact and verify; verify finds damage (exit 2) like pmap verify', async () => {
+  await fill(store);
+  const stat = cli('stat', store);
+  expect(stat.stdout).toMatch(/^path: .*\nbackend: fs\nentries: 5\ngeneration: 0\nlive records: 5\ntotal records: 7\n/);
+  expect(cli('compact', store).stdout).toMatch(/^compacted .*store\.pmap: \d+ -> \d+ bytes\n$/);
+  expect(cli('stat', store).stdout).toMatch(/live records: 5\ntotal records: 5\n/);
+  const clean = cli('verify', store);
+  expect(clean.status).toBe(0);
+  expect(clean.stdout).toBe(pmap('verify', store).stdout);
+
+  const bytes = fs.readFileSync(store);
+  bytes[bytes.length - 20] ^= 0x40; // inside the last record
+  fs.writeFileSync(store, bytes);
+  const damaged = cli('verify', store);
+  expect(damaged.status).toBe(2);
+  expect(damaged.stdout).toMatch(/^damaged bytes \[\d+, \d+\): /);
+  expect(damaged.stderr).toMatch(/1 damaged range\(s\)/);
+  expect(pmap('verify', store).status).toBe(2);
+  // The default recovery refuses mid-file damage; the read-only commands
+  // never touch the file.
+  expect(cli('get', store, 'user:1', '--recovery=salvage').status).toBe(0);
+  expect(fs.readFileSync(store)).toEqual(bytes);
+});
+
+test('read-only commands leave a torn tail alone; writes cut it', async () => {
+  await fill(store);
+  const torn = Buffer.concat([fs.readFileSync(store), Buffer.from([9, 9, 9])]);
+  fs.writeFileSync(store, torn);
+  for (const command of ['stat', 'dump', 'export-csv', 'get']) {
+    expect(cli(command, store, ...(command === 'get' ? ['bytes'] : [])).status).toBe(0);
+  }
+  expect(fs.readFileSync(store)).toEqual(torn);
+  expect(cli('set', store, 'new', '1').status).toBe(0);
+  expect(pmap('verify', store).status).toBe(0);
+});
+
+test('a store open elsewhere: writes exit 3 (LOCKED), reads still work', async () => {
+  await fill(store);
+  const map = await PersistentMap.open(store);
+  try {
+    const r = cli('set', store, 'k', '1');
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/locked/i);
+    expect(cli('get', store, 'user:1').status).toBe(0);
+  } finally {
+    await map.close();
+  }
+  expect(cli('set', store, 'k', '1').status).toBe(0);
+});
+
+test('usage errors exit 64; every command has --help', () => {
+  const cases = [[], ['frob', store], ['get', store], ['get', store, 'a', 'b'], ['set', store, 'k', '1', '--nope'],
+    ['get', store, 'k', '--recovery=fast'], ['verify', store, '--recovery=strict'], ['dump', store, '--backend=redis'],
+    ['dump', store, '--neutralize-formulas']];
+  for (const args of cases) {
+    const r = cli(...args);
+    expect([args, r.status]).toEqual([args, 64]);
+    expect(r.stderr).toMatch(/^persistent-map: .+\nusage: persistent-map /);
+  }
+  expect(cli('--help').stdout).toMatch(/^usage: persistent-map <command>[\s\S]*exit codes:/);
+  for (const c of ['stat', 'get', 'set', 'delete', 'del', 'dump', 'export-csv', 'import-csv', 'compact', 'verify']) {
+    for (const args of [[c, '--help'], ['help', c]]) {
+      const r = cli(...args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: persistent-map ${c === 'del' ? 'delete' : c} STORE`));
+    }
+  }
+});
+
+test('bad values and missing stores exit 1 with a message', () => {
+  let r = cli('set', store, 'k', '{not json');
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/^persistent-map: the value is not valid JSON/);
+  expect(fs.existsSync(store)).toBe(false);
+  r = cli('get', store, 'k');
+  expect(r.status).toBe(1);
+  expect(r.stderr).toBe(`persistent-map: no store at ${store}\n`);
+  expect(cli('set', store, 'k', '1').status).toBe(0);
+  r = cli('get', store, 'other');
+  expect(r.status).toBe(1);
+  expect(r.stderr).toBe(`persistent-map: no key 'other' in ${store}\n`);
+});

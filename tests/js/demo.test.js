@@ -1,0 +1,210 @@
+// The demo app (demo/) driven in Debian's Chromium through its labels and
+// roles: tasks survive a reload, CSV export and import (and a bad file's
+// line and column), backend switching, compaction, a second tab, the
+// benchmark panel. Leaves a screenshot in test-artifacts/demo.png.
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchProfile, newProfileDir } from '../browser/chromium.js';
+import { serve } from '../browser/server.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+let server;
+let profile;
+let context;
+
+beforeAll(async () => {
+  server = await serve();
+  profile = newProfileDir();
+  context = await launchProfile(profile);
+});
+
+// A failed test must not leave a tab holding the store's lock.
+afterEach(async () => {
+  for (const page of context.pages()) await page.close();
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+});
+
+/** Waits until the storage panel is no longer busy opening a store. */
+async function settled(page) {
+  await page.locator('#storage[aria-busy="false"]').waitFor();
+}
+
+async function openDemo() {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${server.url}/demo/`);
+  await settled(page);
+  return page;
+}
+
+async function choose(page, label) {
+  await page.getByRole('radio', { name: label, exact: true }).check();
+  await settled(page);
+  const status = await page.getByRole('status').textContent();
+  const problem = await page.getByRole('alert').textContent();
+  expect(`${status} ${problem}`).toMatch(new RegExp(`^Opened 'demo-tasks' with ${label}`));
+}
+
+async function addTask(page, title) {
+  await page.getByLabel('New task').fill(title);
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('listitem').filter({ hasText: title }).waitFor();
+}
+
+async function saved(page) {
+  await page.getByText('All changes saved').waitFor();
+}
+
+const titles = (page) => page.getByRole('list', { name: 'Tasks' }).getByRole('listitem').allTextContents();
+const exactly = (text) => new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+// The figure (a definition) after the statistic's name (a term).
+const statFigure = (page, name) =>
+  page.getByRole('term').filter({ hasText: exactly(name) }).locator('xpath=following-sibling::dd[1]');
+const stat = (page, name) => statFigure(page, name).textContent();
+const waitForStat = (page, name, expected) => statFigure(page, name).filter({ hasText: exactly(expected) }).waitFor();
+
+test('tasks survive a reload; CSV export, import, and a bad CSV with its line and column', async () => {
+  const page = await openDemo();
+  await choose(page, 'OPFS');
+  for (const t of ['Buy milk', 'Water plants', 'Call Ada']) await addTask(page, t);
+  await page.getByRole('checkbox', { name: 'Water plants' }).check();
+  await saved(page);
+
+  await page.reload();
+  await settled(page);
+  expect((await titles(page)).map((t) => t.replace('×', '').trim())).toEqual(['Buy milk', 'Water plants', 'Call Ada']);
+  expect(await page.getByRole('checkbox', { name: 'Water plants' }).isChecked()).toBe(true);
+  expect(await page.getByRole('checkbox', { name: 'Buy milk' }).isChecked()).toBe(false);
+  expect(await stat(page, 'Entries')).toBe('3');
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export CSV' }).click(),
+  ]);
+  expect(download.suggestedFilename()).toBe('demo-tasks.csv');
+  const csv = fs.readFileSync(await download.path(), 'utf8').split('\r\n');
+  expect(csv[0]).toBe('key,value');
+  expect(csv.filter((l) => l !== '')).toHaveLength(4);
+  expect(csv[1]).toMatch(/^task:[^,]+,"\{""title"":""Buy milk"",""done"":false,/);
+  expect(csv[2]).toMatch(/^task:[^,]+,"\{""title"":""Water plants"",""done"":true,/);
+
+  await page.getByLabel('Import CSV').setInputFiles({
+    name: 'more.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('key,value\r\ntask:imported,"{""title"":""Imported task"",""done"":false}"\r\nsetting,42\r\n'),
+  });
+  await page.getByRole('status').filter({ hasText: 'Imported 2 rows from more.csv.' }).waitFor();
+  await page.getByRole('listitem').filter({ hasText: 'Imported task' }).waitFor();
+  await page.getByRole('listitem').filter({ hasText: 'setting = 42' }).waitFor();
+  await waitForStat(page, 'Entries', '5');
+
+  // Line 3's value is not JSON: nothing of the file goes in, the row on line 2 included.
+  await page.getByLabel('Import CSV').setInputFiles({
+    name: 'bad.csv',
+    mimeType: 'text/csv',
+    buffer: Buffer.from('key,value\nfine,1\nbroken,{nope}\n'),
+  });
+  const alert = page.getByRole('alert');
+  await alert.filter({ hasText: 'CSV line 3, column 8' }).waitFor();
+  expect(await alert.textContent()).toMatch(/^Nothing was imported from bad\.csv\. CSV line 3, column 8: /);
+  expect(await stat(page, 'Entries')).toBe('5');
+  expect(await page.getByRole('listitem').filter({ hasText: 'fine = 1' }).count()).toBe(0);
+  await page.close();
+});
+
+test('each backend keeps its own store; compact now starts a new generation', async () => {
+  const page = await openDemo();
+  await choose(page, 'IndexedDB');
+  await addTask(page, 'Kept in IndexedDB');
+  await saved(page);
+  await choose(page, 'Memory');
+  await addTask(page, 'Kept in memory');
+  await saved(page);
+  expect(await titles(page)).toHaveLength(1);
+  await choose(page, 'IndexedDB');
+  expect((await titles(page)).join()).toContain('Kept in IndexedDB');
+  expect((await titles(page)).join()).not.toContain('Kept in memory');
+
+  // The choice is remembered; memory forgets its store on reload.
+  await choose(page, 'Memory');
+  await page.reload();
+  await settled(page);
+  expect(await page.getByRole('radio', { name: 'Memory' }).isChecked()).toBe(true);
+  expect(await titles(page)).toEqual([]);
+
+  await choose(page, 'OPFS');
+  await addTask(page, 'Toggled');
+  const box = page.getByRole('checkbox', { name: 'Toggled' });
+  for (let i = 0; i < 4; i++) {
+    await box.setChecked(i % 2 === 0);
+    await saved(page);
+  }
+  await statFigure(page, 'Dead ratio').filter({ hasNotText: exactly('0 %') }).waitFor();
+  const generation = Number(await stat(page, 'Compactions'));
+  await page.getByRole('button', { name: 'Compact now' }).click();
+  await waitForStat(page, 'Compactions', String(generation + 1));
+  expect(await stat(page, 'Dead ratio')).toBe('0 %');
+  expect(await page.getByRole('status').textContent()).toMatch(/^Compacted: the log went from [\d,]+ to [\d,]+ bytes\.$/);
+  await page.close();
+});
+
+test('a second tab is told the store is locked, and can wait for the first to close', async () => {
+  const first = await openDemo();
+  await choose(first, 'OPFS');
+  const second = await openDemo();
+  await second.getByRole('alert').filter({ hasText: 'open in another tab' }).waitFor();
+  expect(await second.getByRole('status').textContent()).toBe("Could not open 'demo-tasks' with OPFS.");
+  await second.getByRole('button', { name: 'Wait for the other tab' }).click();
+  await second.getByRole('status').filter({ hasText: 'Waiting for the other tab' }).waitFor();
+  await first.close();
+  await second.getByRole('status').filter({ hasText: "Opened 'demo-tasks' with OPFS" }).waitFor();
+  expect(await second.getByRole('alert').textContent()).toBe('');
+  await second.close();
+});
+
+test('a backend that fails to open shows its error, and another one can be chosen', async () => {
+  // A profile of its own, with no storage quota before the page touches any.
+  const dir = newProfileDir();
+  const ctx = await launchProfile(dir);
+  try {
+    const page = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(page);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 0 });
+    await page.goto(`${server.url}/demo/`);
+    await settled(page);
+    expect(await page.getByRole('status').textContent()).toBe("Could not open 'demo-tasks' with OPFS.");
+    expect(await page.getByRole('alert').textContent()).toMatch(/^The browser gives this site no more storage space \(OPFS append of 'demo-tasks': .+\)\.$/);
+    expect(await page.getByRole('button', { name: 'Export CSV' }).isDisabled()).toBe(true);
+    expect(await page.getByLabel('New task').isDisabled()).toBe(true);
+    await choose(page, 'Memory');
+    expect(await page.getByRole('alert').textContent()).toBe('');
+    await addTask(page, 'Works in memory');
+  } finally {
+    await ctx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the benchmark panel measures persistent-map, localStorage and idb-keyval', async () => {
+  const page = await openDemo();
+  await choose(page, 'OPFS');
+  await page.getByLabel('Operations').fill('200');
+  await page.getByRole('button', { name: 'Run benchmark' }).click();
+  await page.getByText('200 writes one by one, 200 at once and 200 reads each.').waitFor({ timeout: 30000 });
+  const rows = await page.locator('#bench-rows tr').evaluateAll((trs) =>
+    trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+  expect(rows.map((r) => r[0])).toEqual(['persistent-map (opfs)', 'localStorage', 'idb-keyval']);
+  for (const [, ...figures] of rows) {
+    expect(figures).toHaveLength(3); // one by one, at once, reads
+    for (const f of figures) expect(f).toMatch(/^(\d+\.\d ms [\d,]+\/s|< 0\.1 ms)$/);
+  }
+  fs.mkdirSync(path.join(root, 'test-artifacts'), { recursive: true });
+  await page.screenshot({ path: path.join(root, 'test-artifacts', 'demo.png'), fullPage: true });
+  await page.close();
+});
