@@ -52,6 +52,7 @@ export class SqliteRows {
     this.exists = false;
     this.statements = null;
     this.synchronous = null;
+    this.unsynced = false; // a commit under synchronous = OFF since the last synced one
     // One writer is guaranteed outside SQLite (the lock file, Web Locks),
     // so the connection keeps its lock: no journal re-open or cache check
     // per transaction.
@@ -141,7 +142,10 @@ export class SqliteRows {
 
   /** Makes every committed transaction durable. */
   sync() {
-    if (!this.exists) return;
+    // A commit under FULL syncs the whole database file, so the earlier
+    // unsynced commits too: only those since then need a sync, and a store
+    // only read (a read-only CLI command) is not written at all.
+    if (!this.exists || !this.unsynced) return;
     try {
       // A write under synchronous = FULL: SQLite fsyncs the database file
       // (which flushes the earlier unsynced commits too) and the journal.
@@ -266,7 +270,9 @@ export class SqliteRows {
       this.#step(this.begin);
       body();
       this.#step(this.commit);
+      this.unsynced = !sync;
     } catch (err) {
+      this.unsynced = true; // pages may have been written (and restored) without a sync
       const error = this.#error(err, what, since);
       try {
         if (!capi.sqlite3_get_autocommit(this.db.pointer)) this.db.exec('ROLLBACK');

@@ -127,7 +127,26 @@ test('strict writes fsync the database, relaxed ones do not, and flush() does', 
   expect(faulty.counts.writeSync).toBeGreaterThan(0); // handed to the OS at each commit
   await map.flush();
   expect(faulty.syncs()).toBeGreaterThan(before);
+  // Nothing unsynced since: another flush writes and syncs nothing, and
+  // neither does the close (past SQLite's own sync of its journal as the
+  // connection ends).
+  const counts = { ...faulty.counts };
+  await map.flush();
+  expect(faulty.syncs()).toBe(counts.fsyncSync + counts.fdatasyncSync);
   await map.close();
+  expect(faulty.counts.writeSync).toBe(counts.writeSync);
+});
+
+test('a store that is only read is not written: opening and closing leaves the file as it was', async () => {
+  const file = newFile();
+  let map = await PersistentMap.open(file, { backend: 'sqlite' });
+  await map.setMany([['a', 1], ['b', 2]]);
+  await map.close();
+  const before = fs.readFileSync(file);
+  map = await PersistentMap.open(file, { backend: 'sqlite' });
+  expect(contents(map)).toStrictEqual([['a', 1], ['b', 2]]);
+  await map.close();
+  expect(Buffer.compare(fs.readFileSync(file), before)).toBe(0);
 });
 
 test('a write that runs out of space is rolled back: QUOTA, the map equals the table, and the store goes on', async () => {
