@@ -3,9 +3,9 @@
 //   node tests/js/crash_child.mjs <path> [first-operation-index] [backend]
 //
 // Opens the store at <path> (backend fs or sqlite, default fs; durability
-// 'strict', default recovery), prints "ready", then performs crashOp(i) (tests/js/helpers.js)
-// for i = first, first + 1, ... forever, printing i on a line of its own
-// after each operation's promise resolved. On Linux writes to a pipe are
+// 'strict', default recovery), prints "ready", then performs crashOp(i)
+// (tests/js/helpers.js) for i = first, first + 1, ... forever, printing i on
+// a line of its own after each operation's promise resolved. On Linux writes to a pipe are
 // synchronous, so a printed line is in the pipe before the next operation
 // starts.
 import { PersistentMap } from '../../js/index.js';
