@@ -177,3 +177,39 @@ test('bad values and missing stores exit 1 with a message', () => {
   expect(r.status).toBe(1);
   expect(r.stderr).toBe(`persistent-map: no key 'other' in ${store}\n`);
 });
+
+test('sqlite stores: told apart by name and content, readable by the sqlite3 tool', async () => {
+  const db = path.join(dir, 'store.db');
+  expect(cli('set', db, 'user:1', '{"name":"Ada"}').status).toBe(0);
+  expect(cli('set', db, 'bytes', '{"$bytes":"AAE="}').status).toBe(0);
+  const rows = spawnSync('sqlite3', [db, 'SELECT key, value FROM entries ORDER BY pos'], { encoding: 'utf8' });
+  expect(rows.stdout.split('\n')[0]).toBe('user:1|{"name":"Ada"}');
+  expect(cli('stat', db).stdout).toMatch(/^path: .*\nbackend: sqlite\nentries: 2\n/);
+  // A sqlite file under any name is found by its first bytes.
+  const renamed = path.join(dir, 'renamed.bin');
+  fs.copyFileSync(db, renamed);
+  expect(cli('dump', renamed).stdout).toBe('{"key":"user:1","value":{"name":"Ada"}}\n{"key":"bytes","value":{"$bytes":"AAE="}}\n');
+  // CSV both ways between an fs store and a sqlite store.
+  await fill(store);
+  const csv = path.join(dir, 'fs.csv');
+  expect(cli('export-csv', store, csv).status).toBe(0);
+  expect(cli('import-csv', db, csv).stdout).toBe('imported 5 entries\n');
+  expect(cli('delete', db, 'user:1').status).toBe(0);
+  expect(cli('compact', db).status).toBe(0);
+  expect(cli('verify', db).status).toBe(0);
+  // The same entries; 'bytes' was in the sqlite store already, so it keeps its place.
+  const dumpFs = cli('dump', store).stdout.split('\n').filter((l) => l && !l.includes('"user:1"'));
+  const dumpDb = cli('dump', db).stdout.split('\n').filter(Boolean);
+  expect(dumpDb[0]).toBe('{"key":"bytes","value":{"$bytes":"AQID"}}');
+  expect(dumpDb.slice(1)).toEqual(dumpFs.filter((l) => !l.includes('"bytes"')));
+  // --backend says what a new file is.
+  expect(cli('set', path.join(dir, 'new.data'), 'k', '1', '--backend=sqlite').status).toBe(0);
+  expect(fs.readFileSync(path.join(dir, 'new.data')).subarray(0, 15).toString()).toBe('SQLite format 3');
+  // Damage: refused with exit 2.
+  const bytes = fs.readFileSync(db);
+  bytes.fill(0x5a, 4096, 8192);
+  fs.writeFileSync(db, bytes);
+  const r = cli('verify', db);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/^persistent-map: /);
+});
