@@ -123,6 +123,13 @@ test('each backend keeps its own store; compact now starts a new generation', as
   await choose(page, 'IndexedDB');
   await addTask(page, 'Kept in IndexedDB');
   await saved(page);
+  await choose(page, 'SQLite');
+  await addTask(page, 'Kept in SQLite');
+  await saved(page);
+  await page.reload();
+  await settled(page);
+  expect(await page.getByRole('radio', { name: 'SQLite' }).isChecked()).toBe(true);
+  expect((await titles(page)).join()).toContain('Kept in SQLite');
   await choose(page, 'Memory');
   await addTask(page, 'Kept in memory');
   await saved(page);
