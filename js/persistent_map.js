@@ -396,6 +396,7 @@ export class PersistentMap {
     const json = this.#codec === jsonCodec;
     const list = [];
     const lines = [];
+    let units = 0;
     await readCsvEntries(source, (key, text, starts) => {
       const at = (field, err) => csvError(starts[field][0], starts[field][1], err.message);
       try {
@@ -411,10 +412,12 @@ export class PersistentMap {
       }
       list.push([key, stored]);
       lines.push(starts[0][0]);
+      units += key.length + (typeof stored === 'string' ? stored.length : stored.byteLength);
     });
     this.#checkWritable();
     if (list.length === 0) return 0;
-    if (this.#putBatch(list)) {
+    // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
+    if (units <= this.#options.maxRecordSize && this.#putBatch(list)) {
       this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
       await this.#commit();
     } else {
