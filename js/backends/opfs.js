@@ -17,50 +17,62 @@ function toError(e) {
 }
 
 export class OpfsBackend {
+  #worker = null;
+  #release = null;
+  #calls = new Map(); // id -> { resolve, reject }
+  #nextId = 1;
+  #dead = null; // the error that ended the worker, once it has failed
+
   constructor(name, { wait = false } = {}) {
     this.name = name;
     this.kind = 'log';
     this.wait = wait;
-    this.worker = null;
-    this.release = null;
-    this.calls = new Map();
-    this.nextId = 1;
   }
 
   #call(op, args = {}, transfer = []) {
-    if (!this.worker) return Promise.reject(new PersistentMapError('CLOSED', `OPFS store '${this.name}' is closed`));
-    const id = this.nextId++;
+    if (this.#dead) return Promise.reject(this.#dead);
+    if (!this.#worker) return Promise.reject(new PersistentMapError('CLOSED', `OPFS store '${this.name}' is closed`));
+    const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, ...args }, transfer);
+      this.#calls.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op, ...args }, transfer);
     });
   }
 
   #onMessage(event) {
     const { id, ok, result, error } = event.data;
-    const call = this.calls.get(id);
+    const call = this.#calls.get(id);
     if (!call) return;
-    this.calls.delete(id);
+    this.#calls.delete(id);
     if (ok) call.resolve(result);
     else call.reject(toError(error));
   }
 
+  // The worker failed to load, threw outside a request, or sent something
+  // that cannot be read: nothing it holds can be trusted any more, and a
+  // reply may never come. Every pending and later call fails at once.
   #onWorkerGone(message) {
-    const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}`);
+    if (this.#dead) return;
+    const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}; reopen the store`);
     error.fatal = true;
-    for (const call of this.calls.values()) call.reject(error);
-    this.calls.clear();
+    this.#dead = error;
+    this.#worker?.terminate();
+    for (const call of this.#calls.values()) call.reject(error);
+    this.#calls.clear();
   }
 
   async open() {
-    this.release = await acquireWebLock(this.name, { wait: this.wait });
+    this.#release = await acquireWebLock(this.name, { wait: this.wait });
     try {
-      this.worker = new Worker(new URL('./opfs_worker.js', import.meta.url), { type: 'module', name: `persistent-map:${this.name}` });
-      this.worker.onmessage = (e) => this.#onMessage(e);
-      this.worker.onerror = (e) => this.#onWorkerGone(`failed: ${e.message}`);
+      const worker = new Worker(new URL('./opfs_worker.js', import.meta.url), { type: 'module', name: `persistent-map:${this.name}` });
+      this.#worker = worker;
+      worker.onmessage = (e) => this.#onMessage(e);
+      // A script that cannot be fetched or evaluated fires a plain Event (no message).
+      worker.onerror = (e) => this.#onWorkerGone(e.message ? `failed: ${e.message}` : 'could not be started (its script did not load)');
+      worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
       return await this.#call('open', { name: this.name });
     } catch (err) {
-      await this.close();
+      await this.close().catch(() => {});
       throw err;
     }
   }
@@ -88,13 +100,16 @@ export class OpfsBackend {
   }
 
   async close() {
-    if (this.worker) {
-      await this.#call('close').catch(() => {});
-      this.worker.terminate();
-      this.worker = null;
+    const worker = this.#worker;
+    try {
+      // A dead worker would never answer; a live one closes its handle.
+      if (worker && !this.#dead) await this.#call('close').catch(() => {});
+    } finally {
+      worker?.terminate();
+      this.#worker = null;
+      this.#release?.();
+      this.#release = null;
     }
-    if (this.release) this.release();
-    this.release = null;
   }
 
   /** True where a sync access handle can be had (asks a worker). */

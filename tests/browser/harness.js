@@ -193,5 +193,47 @@ async function reconnect(name) {
   return read('indexeddb', name);
 }
 
-window.scenarios = { reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
+// Settles with what `promise` settled to, or reports a hang after `ms`.
+async function within(ms, promise) {
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ settled: false }), ms);
+  });
+  const outcome = promise.then(
+    (value) => ({ settled: true, ok: true, value }),
+    (e) => ({ settled: true, ok: false, code: e.code, fatal: e.fatal === true, message: e.message }));
+  try {
+    return await Promise.race([outcome, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function lockHeld(name) {
+  const { held } = await navigator.locks.query();
+  return held.some((lock) => lock.name === `persistent-map:${name}`);
+}
+
+// The OPFS worker's script does not load or throws at once (the Node side
+// serves a fault in its place): the open must fail promptly and free the lock.
+async function workerFailsToStart(name) {
+  const t0 = performance.now();
+  const open = await within(5000, PersistentMap.open(name, { backend: 'opfs' }).then((m) => m.close()));
+  return { open, ms: performance.now() - t0, lockHeld: await lockHeld(name) };
+}
+
+// The OPFS worker crashes (crash_on_marker.js) on the write of key CRASH.
+async function workerCrashes(name) {
+  await OpfsBackend.destroy(name);
+  const map = await PersistentMap.open(name, { backend: 'opfs' });
+  await map.set('a', 1);
+  await map.flush();
+  const crash = await within(5000, map.set('CRASH', 2));
+  const after = await within(5000, map.set('b', 3));
+  const state = map.stats().state;
+  const close = await within(5000, map.close());
+  return { crash, after, state, close, lockHeld: await lockHeld(name) };
+}
+
+window.scenarios = { workerFailsToStart, workerCrashes, reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
 window.harnessReady = true;

@@ -10,10 +10,24 @@ const TYPES = {
   '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css',
 };
 
-/** Starts serving `root`; resolves to { url, close() }. */
+/**
+ * Starts serving `root`; resolves to { url, close(), override(path, reply) }.
+ * override('/a.js', { status, body }) answers requests for exactly that path
+ * (query included) with `reply` instead of the file, to inject faults such as
+ * a worker script that does not load; override('/a.js', null) removes it.
+ */
 export async function serve(root = fileURLToPath(new URL('../..', import.meta.url))) {
+  const overrides = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    const reply = overrides.get(url.pathname + url.search);
+    if (reply) {
+      res.statusCode = reply.status ?? 200;
+      res.setHeader('content-type', reply.type ?? TYPES[path.extname(url.pathname)] ?? 'application/octet-stream');
+      res.setHeader('cache-control', 'no-store');
+      res.end(reply.body ?? '');
+      return;
+    }
     const file = path.join(root, decodeURIComponent(url.pathname));
     if (!file.startsWith(root) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
       res.statusCode = 404;
@@ -28,5 +42,9 @@ export async function serve(root = fileURLToPath(new URL('../..', import.meta.ur
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((resolve) => server.close(resolve)),
+    override: (pathname, reply) => {
+      if (reply) overrides.set(pathname, reply);
+      else overrides.delete(pathname);
+    },
   };
 }

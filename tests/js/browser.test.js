@@ -118,6 +118,41 @@ describe.each(KINDS)('the %s backend', (kind) => {
   });
 });
 
+describe('an OPFS worker that fails', () => {
+  const WORKER = '/js/backends/opfs_worker.js';
+  afterEach(() => server.override(WORKER, null));
+
+  test.each([
+    ['is not found', { status: 404 }],
+    ['throws as it starts', { body: "throw new Error('broken worker');" }],
+  ])('and %s: open rejects at once with a fatal IO error and frees the lock', async (_, reply) => {
+    const page = await openHarness();
+    server.override(WORKER, reply);
+    const { open, ms, lockHeld } = await run(page, 'workerFailsToStart', 'dead-worker');
+    expect(open).toMatchObject({ settled: true, ok: false, code: 'IO', fatal: true });
+    expect(open.message).toMatch(/OPFS worker of store 'dead-worker'/);
+    expect(ms).toBeLessThan(3000);
+    expect(lockHeld).toBe(false);
+    server.override(WORKER, null);
+    expect(await run(page, 'tryOpen', 'opfs', 'dead-worker')).toMatchObject({ ok: true, entries: [] });
+    await page.close();
+  });
+
+  test('under an open map: writes fail with a fatal IO error, close settles and the lock is freed', async () => {
+    const page = await openHarness();
+    server.override(WORKER, { body: `import '/tests/browser/crash_on_marker.js'; import '${WORKER}?real';` });
+    const r = await run(page, 'workerCrashes', 'crashing-worker');
+    expect(r.crash).toMatchObject({ settled: true, ok: false, code: 'IO', fatal: true });
+    expect(r.after).toMatchObject({ settled: true, ok: false, code: 'CLOSED' });
+    expect(r.state).toBe('failed');
+    expect(r.close).toMatchObject({ settled: true });
+    expect(r.lockHeld).toBe(false);
+    server.override(WORKER, null);
+    expect(await run(page, 'tryOpen', 'opfs', 'crashing-worker')).toMatchObject({ ok: true, entries: [['a', 1]] });
+    await page.close();
+  });
+});
+
 test('IndexedDB reconnects once when the browser closes the connection under it', async () => {
   const page = await openHarness();
   const { entries } = await run(page, 'reconnect', 'reconnect');
