@@ -6,9 +6,24 @@
 // Compaction writes generation n+1 to a temporary file, flushes it, renames
 // it to `<name>.<n+1>.pmap` and only then removes generation n; an open
 // takes the highest complete generation.
+//
+// A relaxed append resolves once its batch is posted to the worker (the
+// hand-off); the worker writes it in order, tens of µs later. If that write
+// fails, the write cannot be rejected any more: the backend is failed for
+// good (every later call rejects with the fatal error), tells the map
+// through `onfailure`, and the worker cuts the log back to the last good
+// batch so that a reopen finds a prefix of what was acknowledged.
 
 import { PersistentMapError } from '../errors.js';
 import { acquireWebLock } from './web_lock.js';
+
+// At most this many relaxed appends (or bytes) are posted without a reply;
+// the next one waits for the worker. That bounds what a crash of the tab can
+// take from acknowledged writes, and the worker's queue, and it lets a loop
+// of awaited relaxed sets (which otherwise never leaves the microtask queue)
+// yield to the event loop now and then.
+const MAX_UNCONFIRMED = 256;
+const MAX_UNCONFIRMED_BYTES = 1 << 20;
 
 function toError(e) {
   const err = new PersistentMapError(e.code, e.message);
@@ -17,11 +32,20 @@ function toError(e) {
 }
 
 export class OpfsBackend {
+  /** Set by the map: called once with the fatal error when a failure is found after a write was acknowledged. */
+  onfailure = null;
+
   #worker = null;
   #release = null;
-  #calls = new Map(); // id -> { resolve, reject }
+  #calls = new Map(); // id -> { resolve, reject } of requests awaiting a reply
   #nextId = 1;
-  #dead = null; // the error that ended the worker, once it has failed
+  #dead = false; // the worker failed: it may never answer again
+  #failure = null; // the fatal error every later call rejects with
+  #lost = false; // whether #failure may have cost acknowledged writes
+  #lastRelaxed = 0; // id of the last relaxed append posted
+  #confirmed = 0; // every request up to this id is done
+  #unconfirmed = 0; // relaxed appends posted since the last reply
+  #unconfirmedBytes = 0;
 
   constructor(name, { wait = false } = {}) {
     this.name = name;
@@ -29,47 +53,85 @@ export class OpfsBackend {
     this.wait = wait;
   }
 
-  #call(op, args = {}, transfer = []) {
-    if (this.#dead) return Promise.reject(this.#dead);
-    if (!this.#worker) return Promise.reject(new PersistentMapError('CLOSED', `OPFS store '${this.name}' is closed`));
+  #post(op, args, transfer) {
+    if (this.#failure) throw this.#failure;
+    if (!this.#worker) throw new PersistentMapError('CLOSED', `OPFS store '${this.name}' is closed`);
     const id = this.#nextId++;
+    this.#worker.postMessage({ id, op, ...args }, transfer);
+    return id;
+  }
+
+  #call(op, args = {}, transfer = []) {
     return new Promise((resolve, reject) => {
-      this.#calls.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, op, ...args }, transfer);
+      this.#calls.set(this.#post(op, args, transfer), { resolve, reject });
     });
   }
 
   #onMessage(event) {
-    const { id, ok, result, error } = event.data;
+    const { id, ok, result, error, deferred } = event.data;
+    if (deferred) {
+      const err = toError(error);
+      err.fatal = true;
+      err.message += "; it had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it";
+      this.#fail(err);
+      return;
+    }
     const call = this.#calls.get(id);
     if (!call) return;
     this.#calls.delete(id);
-    if (ok) call.resolve(result);
-    else call.reject(toError(error));
+    if (ok) {
+      // The worker answers in order: everything posted before is written.
+      this.#confirmed = Math.max(this.#confirmed, id);
+      this.#unconfirmed = 0;
+      this.#unconfirmedBytes = 0;
+      call.resolve(result);
+    } else {
+      call.reject(toError(error));
+    }
   }
 
   // The worker failed to load, threw outside a request, or sent something
   // that cannot be read: nothing it holds can be trusted any more, and a
-  // reply may never come. Every pending and later call fails at once.
+  // reply may never come.
   #onWorkerGone(message) {
     if (this.#dead) return;
-    const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}; reopen the store`);
-    error.fatal = true;
-    this.#dead = error;
+    this.#dead = true;
     this.#worker?.terminate();
+    const unconfirmed = this.#lastRelaxed > this.#confirmed;
+    const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}` +
+      `${unconfirmed ? "; writes acknowledged since the last completed request (durability 'relaxed') may be lost" : ''}; reopen the store`);
+    error.fatal = true;
+    this.#fail(error);
+  }
+
+  // From here every call rejects with `error`: pending ones now, later ones
+  // at once. The map hears of it through onfailure.
+  #fail(error) {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#lost = this.#lastRelaxed > this.#confirmed;
     for (const call of this.#calls.values()) call.reject(error);
     this.#calls.clear();
+    try {
+      this.onfailure?.(error);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
 
   async open() {
-    this.#release = await acquireWebLock(this.name, { wait: this.wait });
+    // The worker loads (10 – 20 ms) while the lock is being taken; it is
+    // told to open the file only once the lock is held.
+    const worker = new Worker(new URL('./opfs_worker.js', import.meta.url), { type: 'module', name: `persistent-map:${this.name}` });
+    this.#worker = worker;
+    worker.onmessage = (e) => this.#onMessage(e);
+    // A script that cannot be fetched or evaluated fires a plain Event (no message).
+    worker.onerror = (e) => this.#onWorkerGone(e.message ? `failed: ${e.message}` : 'could not be started (its script did not load)');
+    worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
     try {
-      const worker = new Worker(new URL('./opfs_worker.js', import.meta.url), { type: 'module', name: `persistent-map:${this.name}` });
-      this.#worker = worker;
-      worker.onmessage = (e) => this.#onMessage(e);
-      // A script that cannot be fetched or evaluated fires a plain Event (no message).
-      worker.onerror = (e) => this.#onWorkerGone(e.message ? `failed: ${e.message}` : 'could not be started (its script did not load)');
-      worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
+      this.#release = await acquireWebLock(this.name, { wait: this.wait });
       return await this.#call('open', { name: this.name });
     } catch (err) {
       await this.close().catch(() => {});
@@ -81,9 +143,16 @@ export class OpfsBackend {
     return this.#call('read');
   }
 
-  append(bytes, { sync = false } = {}) {
+  /** With sync, resolves once the bytes are flushed; without, once they are posted to the worker. */
+  async append(bytes, { sync = false } = {}) {
     const copy = bytes.slice();
-    return this.#call('append', { bytes: copy, sync }, [copy.buffer]);
+    if (sync || this.#unconfirmed >= MAX_UNCONFIRMED || this.#unconfirmedBytes + copy.length > MAX_UNCONFIRMED_BYTES) {
+      await this.#call('append', { bytes: copy, sync }, [copy.buffer]);
+      return;
+    }
+    this.#lastRelaxed = this.#post('append', { bytes: copy, deferred: true }, [copy.buffer]);
+    this.#unconfirmed++;
+    this.#unconfirmedBytes += copy.length;
   }
 
   truncate(length) {
@@ -99,17 +168,26 @@ export class OpfsBackend {
     return this.#call('replace', { bytes: copy }, [copy.buffer]);
   }
 
+  /** Releases the lock; rejects with the failure if one may have cost acknowledged writes. */
   async close() {
     const worker = this.#worker;
     try {
-      // A dead worker would never answer; a live one closes its handle.
-      if (worker && !this.#dead) await this.#call('close').catch(() => {});
+      // A dead worker would never answer; a live one closes its handle after
+      // writing everything posted before.
+      if (worker && !this.#dead) {
+        await new Promise((resolve) => {
+          const id = this.#nextId++;
+          this.#calls.set(id, { resolve, reject: resolve });
+          worker.postMessage({ id, op: 'close' });
+        });
+      }
     } finally {
       worker?.terminate();
       this.#worker = null;
       this.#release?.();
       this.#release = null;
     }
+    if (this.#lost) throw this.#failure;
   }
 
   /** True where a sync access handle can be had (asks a worker). */

@@ -1,13 +1,19 @@
 // The dedicated worker behind OpfsBackend (opfs.js): owns the sync access
-// handle of one store's log file and answers one request at a time.
+// handle of one store's log file and handles one request at a time, in the
+// order they were posted.
 //   files: <name>.<generation>.pmap (the log), <name>.<generation>.tmp (a
 //   compaction in progress; deleted on open)
+// A relaxed append ({ deferred: true }) was acknowledged to the map when it
+// was posted, so only its failure is answered. After such a failure the log
+// must stay a prefix of what was acknowledged: the worker cuts off what the
+// failed append may have written and refuses every later request but close.
 
 let dir = null;
 let name = null;
 let generation = 0;
 let handle = null;
 let size = 0;
+let failed = null; // { code, message } of a failed deferred append
 
 function fileName(gen, ext = 'pmap') {
   return `${name}.${gen}.${ext}`;
@@ -127,14 +133,35 @@ const ops = {
   },
 };
 
-self.onmessage = async (event) => {
-  const { id, op } = event.data;
+async function handleRequest(msg) {
+  const { id, op, deferred } = msg;
+  if (failed && op !== 'close') {
+    self.postMessage({ id, ok: false, error: { ...failed, fatal: true } });
+    return;
+  }
+  const before = size;
   try {
-    const out = (await ops[op](event.data)) ?? {};
-    self.postMessage({ id, ok: true, result: out.result }, out.transfer ?? []);
+    const out = (await ops[op](msg)) ?? {};
+    if (!deferred) self.postMessage({ id, ok: true, result: out.result }, out.transfer ?? []);
   } catch (err) {
     const error = describe(err, `OPFS ${op} of '${name}'`);
     if (err && err.fatal) error.fatal = true;
-    self.postMessage({ id, ok: false, error });
+    if (deferred) {
+      failed = error;
+      try {
+        handle.truncate(before);
+        size = before;
+      } catch {
+        // A torn tail is still dropped by recovery on the next open.
+      }
+    }
+    self.postMessage({ id, ok: false, error, deferred });
   }
+}
+
+// Requests run one after another even when one awaits (open, replace):
+// relaxed appends are posted without waiting for the request before them.
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handleRequest(event.data));
 };

@@ -133,7 +133,7 @@ async function tryOpen(kind, name, wait = false) {
 
 // A worker writes batches of 5 keys and reports each acknowledged batch;
 // it is terminated after `acks` acknowledgements while writes are in flight.
-async function killWriter(kind, name, acks) {
+async function killWriter(kind, name, acks, durability = 'relaxed') {
   const worker = new Worker(new URL('./writer_worker.js', import.meta.url), { type: 'module' });
   let acknowledged = -1;
   await new Promise((resolve, reject) => {
@@ -143,7 +143,7 @@ async function killWriter(kind, name, acks) {
       if (acknowledged + 1 >= acks) resolve();
     };
     worker.onerror = (e) => reject(new Error(e.message));
-    worker.postMessage({ kind, name });
+    worker.postMessage({ kind, name, durability });
   });
   worker.terminate();
   const map = await PersistentMap.open(name, { backend: kind, wait: true });
@@ -152,20 +152,51 @@ async function killWriter(kind, name, acks) {
   return { acknowledged, keys };
 }
 
-async function quota(kind, name) {
-  const map = await PersistentMap.open(name, { backend: kind });
+// Waits up to `ms` for the map's first 'error' event.
+function nextError(map, ms = 5000) {
+  return within(ms, new Promise((resolve) => {
+    map.on('error', resolve);
+  }).then((e) => Promise.reject(e)));
+}
+
+// 900 KiB writes, each flushed, into a 2 MiB quota until one fails. A
+// relaxed opfs append of that size is acknowledged before it is written
+// (it is under the 1 MiB that may be in flight), so the failure comes later:
+// the flush after it rejects, an 'error' event fires and the store stops
+// taking writes. A strict write rejects itself and is rolled back.
+async function quota(kind, name, durability) {
+  const map = await PersistentMap.open(name, { backend: kind, durability });
+  const errorEvent = nextError(map);
   await map.set('small', 'fits');
   // Random bytes: Chromium compresses IndexedDB values, so a repeated
   // string would fit in any quota.
-  const big = new Uint8Array(4 << 20);
+  const big = new Uint8Array(900 << 10);
   for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
-  const error = await map.set('big', big).then(() => null, (e) => ({ code: e.code, message: e.message }));
+  const flushed = ['small'];
+  let write = null;
+  let flush = null;
+  for (let i = 0; i < 8; i++) {
+    write = await within(5000, map.set(`big${i}`, big));
+    if (!write.ok) break;
+    flush = await within(5000, map.flush());
+    if (!flush.ok) break;
+    flushed.push(`big${i}`);
+  }
+  const event = durability === 'relaxed' ? await errorEvent : null;
   const after = { state: map.stats().state, keys: [...map.keys()] };
-  let later = null;
-  if (after.state === 'open') later = await map.set('later', 1).then(() => 'ok', (e) => e.code);
-  await map.close().catch(() => {});
+  const later = await within(5000, map.set('later', 1));
+  const close = await within(5000, map.close());
   const reopened = await tryOpen(kind, name);
-  return { error, after, later, reopened: { ok: reopened.ok, keys: (reopened.entries ?? []).map(([k]) => k) } };
+  return { flushed, write, flush, event, after, later, close, reopened: { ok: reopened.ok, keys: (reopened.entries ?? []).map(([k]) => k) } };
+}
+
+// Relaxed sets, then flush(), then the page goes away without close(): the
+// Node side reloads and reads them back.
+async function setsThenFlush(kind, name, n) {
+  const map = await PersistentMap.open(name, { backend: kind });
+  for (let i = 0; i < n; i++) await map.set(`k${i}`, { i });
+  await map.flush();
+  return map.size;
 }
 
 async function destroy(kind, name) {
@@ -222,18 +253,22 @@ async function workerFailsToStart(name) {
   return { open, ms: performance.now() - t0, lockHeld: await lockHeld(name) };
 }
 
-// The OPFS worker crashes (crash_on_marker.js) on the write of key CRASH.
-async function workerCrashes(name) {
+// The OPFS worker crashes (crash_on_marker.js) on the write of key CRASH,
+// after 'a' was flushed.
+async function workerCrashes(name, durability) {
   await OpfsBackend.destroy(name);
-  const map = await PersistentMap.open(name, { backend: 'opfs' });
+  const map = await PersistentMap.open(name, { backend: 'opfs', durability });
+  const errorEvent = nextError(map);
   await map.set('a', 1);
   await map.flush();
   const crash = await within(5000, map.set('CRASH', 2));
+  const event = await errorEvent;
   const after = await within(5000, map.set('b', 3));
+  const flush = await within(5000, map.flush());
   const state = map.stats().state;
   const close = await within(5000, map.close());
-  return { crash, after, state, close, lockHeld: await lockHeld(name) };
+  return { crash, event, after, flush, state, close, lockHeld: await lockHeld(name) };
 }
 
-window.scenarios = { workerFailsToStart, workerCrashes, reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
+window.scenarios = { setsThenFlush, workerFailsToStart, workerCrashes, reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
 window.harnessReady = true;

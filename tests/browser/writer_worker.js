@@ -1,9 +1,9 @@
 // A writer that is killed mid-write by the crash scenario of harness.js.
 import { PersistentMap } from '../../js/browser.js';
 
-self.onmessage = async ({ data: { kind, name } }) => {
+self.onmessage = async ({ data: { kind, name, durability } }) => {
   try {
-    const map = await PersistentMap.open(name, { backend: kind });
+    const map = await PersistentMap.open(name, { backend: kind, durability });
     for (let batch = 0; ; batch++) {
       const entries = [];
       for (let j = 0; j < 5; j++) entries.push([`b${batch}:${j}`, { batch, j, pad: 'p'.repeat(200) }]);
