@@ -49,6 +49,8 @@ export class IndexedDbBackend {
   #queue = []; // relaxed appends not yet in a transaction
   #queuedBytes = 0;
   #writing = null; // the loop writing #queue, while it runs
+  #inFlight = null; // { key, chunk } of its transaction in flight
+  #handOff = null; // the transaction #commitQueueNow issued, while in flight
   #failure = null;
 
   constructor(name, { wait = false } = {}) {
@@ -86,6 +88,9 @@ export class IndexedDbBackend {
         const tx = this.db.transaction([CHUNKS, META], mode, { durability });
         const finished = done(tx);
         const result = fn(tx);
+        // Commit now rather than after this page has seen the requests'
+        // events, which a busy or unloading page may never get to.
+        if (mode === 'readwrite') tx.commit();
         await finished;
         return await result;
       } catch (err) {
@@ -107,6 +112,8 @@ export class IndexedDbBackend {
       this.head = head ?? { first: 0, next: 0 };
       const bytes = await this.read();
       if (this.head.next - this.head.first > MERGE_CHUNKS_ABOVE) await this.replace(bytes);
+      globalThis.addEventListener?.('pagehide', this.#commitQueueNow);
+      globalThis.document?.addEventListener('visibilitychange', this.#onVisibilityChange);
       return bytes;
     } catch (err) {
       await this.close();
@@ -157,16 +164,64 @@ export class IndexedDbBackend {
       while (this.#queue.length > 0) {
         const chunks = this.#queue.splice(0);
         this.#queuedBytes = 0;
-        await this.#put(chunks.length === 1 ? chunks[0] : concatBytes(chunks), 'relaxed');
+        const chunk = chunks.length === 1 ? chunks[0] : concatBytes(chunks);
+        this.#inFlight = { key: this.head.next, chunk };
+        await this.#put(chunk, 'relaxed');
       }
     } catch (err) {
       this.#queue = [];
       this.#queuedBytes = 0;
       this.#fail(err);
     } finally {
+      this.#inFlight = null;
       this.#writing = null;
     }
   }
+
+  // The page is being hidden or unloaded, and the queue would wait for the
+  // transaction in flight, which this page may not live to see complete:
+  // commit the queue now. The transaction rewrites the chunk in flight with
+  // the queue appended, so whether or not that one commits, no chunk is
+  // missing from the run. Runs from a pagehide/visibilitychange listener.
+  #commitQueueNow = () => {
+    if (this.#queue.length === 0 || !this.db || this.#failure) return;
+    const base = this.#inFlight;
+    const key = base ? base.key : this.head.next;
+    const chunk = concatBytes(base ? [base.chunk, ...this.#queue] : this.#queue);
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    const head = { first: this.head.first, next: key + 1 };
+    let finished;
+    try {
+      const tx = this.db.transaction([CHUNKS, META], 'readwrite', { durability: 'relaxed' });
+      finished = done(tx);
+      tx.objectStore(CHUNKS).put(chunk.buffer, key);
+      tx.objectStore(META).put(head, 'head');
+      tx.commit();
+    } catch (err) {
+      this.#fail(fromSystemError(err, `IndexedDB store '${this.name}'`));
+      return;
+    }
+    // Later appends (if the page comes back from the back/forward cache)
+    // go after this chunk; the transaction in flight ends at the same head.
+    this.#inFlight = { key, chunk };
+    this.head = head;
+    const previous = this.#handOff;
+    const handOff = (async () => {
+      await previous;
+      try {
+        await finished;
+      } catch (err) {
+        if (!this.#failure) this.#fail(fromSystemError(err, `IndexedDB store '${this.name}'`));
+      }
+      if (this.#handOff === handOff) this.#handOff = null;
+    })();
+    this.#handOff = handOff;
+  };
+
+  #onVisibilityChange = () => {
+    if (document.visibilityState === 'hidden') this.#commitQueueNow();
+  };
 
   #fail(cause) {
     const error = new PersistentMapError(cause.code ?? 'IO', `${cause.message}; the write had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it`, { cause });
@@ -183,7 +238,7 @@ export class IndexedDbBackend {
 
   // Waits until every relaxed append is committed (or has failed).
   async #settled() {
-    while (this.#writing) await this.#writing;
+    while (this.#writing || this.#handOff) await (this.#writing ?? this.#handOff);
     if (this.#failure) throw this.#failure;
   }
 
@@ -218,7 +273,9 @@ export class IndexedDbBackend {
 
   /** Waits for relaxed appends in flight, releases the lock; rejects with a failure that cost acknowledged writes. */
   async close() {
-    while (this.#writing) await this.#writing;
+    while (this.#writing || this.#handOff) await (this.#writing ?? this.#handOff);
+    globalThis.removeEventListener?.('pagehide', this.#commitQueueNow);
+    globalThis.document?.removeEventListener('visibilitychange', this.#onVisibilityChange);
     if (this.db) this.db.close();
     this.db = null;
     if (this.release) this.release();

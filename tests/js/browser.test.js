@@ -189,6 +189,14 @@ describe('an OPFS worker that fails', () => {
   });
 });
 
+test('IndexedDB commits relaxed writes waiting behind a transaction when the page is hidden', async () => {
+  const page = await openHarness();
+  const { seenInDb, keys } = await run(page, 'idbCommitOnHide', 'hide');
+  expect(seenInDb).toEqual([0, 1, 100, 199]);
+  expect(keys).toEqual(Array.from({ length: 200 }, (_, i) => `t${i}`));
+  await page.close();
+});
+
 test('IndexedDB reconnects once when the browser closes the connection under it', async () => {
   const page = await openHarness();
   const { entries } = await run(page, 'reconnect', 'reconnect');
