@@ -148,9 +148,10 @@ export class IndexedDbBackend {
   }
 
   async #put(chunk, durability) {
-    const head = { first: this.head.first, next: this.head.next + 1 };
+    const key = this.head.next;
+    const head = { first: this.head.first, next: key + 1 };
     await this.#transact('readwrite', durability, (tx) => {
-      tx.objectStore(CHUNKS).put(chunk.buffer, this.head.next);
+      tx.objectStore(CHUNKS).put(chunk.buffer, key);
       tx.objectStore(META).put(head, 'head');
     });
     this.head = head;
@@ -185,23 +186,22 @@ export class IndexedDbBackend {
   // missing from the run. Runs from a pagehide/visibilitychange listener.
   #commitQueueNow = () => {
     if (this.#queue.length === 0 || !this.db || this.#failure) return;
+    let tx;
+    try {
+      tx = this.db.transaction([CHUNKS, META], 'readwrite', { durability: 'relaxed' });
+    } catch {
+      return; // the browser closed the connection: the writer loop reconnects
+    }
+    const finished = done(tx);
     const base = this.#inFlight;
     const key = base ? base.key : this.head.next;
     const chunk = concatBytes(base ? [base.chunk, ...this.#queue] : this.#queue);
     this.#queue = [];
     this.#queuedBytes = 0;
     const head = { first: this.head.first, next: key + 1 };
-    let finished;
-    try {
-      const tx = this.db.transaction([CHUNKS, META], 'readwrite', { durability: 'relaxed' });
-      finished = done(tx);
-      tx.objectStore(CHUNKS).put(chunk.buffer, key);
-      tx.objectStore(META).put(head, 'head');
-      tx.commit();
-    } catch (err) {
-      this.#fail(fromSystemError(err, `IndexedDB store '${this.name}'`));
-      return;
-    }
+    tx.objectStore(CHUNKS).put(chunk.buffer, key);
+    tx.objectStore(META).put(head, 'head');
+    tx.commit();
     // Later appends (if the page comes back from the back/forward cache)
     // go after this chunk; the transaction in flight ends at the same head.
     this.#inFlight = { key, chunk };

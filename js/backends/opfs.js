@@ -40,6 +40,7 @@ export class OpfsBackend {
   #calls = new Map(); // id -> { resolve, reject } of requests awaiting a reply
   #nextId = 1;
   #dead = false; // the worker failed: it may never answer again
+  #fileOpen = false; // the worker was told to open the file
   #failure = null; // the fatal error every later call rejects with
   #lost = false; // whether #failure may have cost acknowledged writes
   #lastRelaxed = 0; // id of the last relaxed append posted
@@ -134,6 +135,7 @@ export class OpfsBackend {
     worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
     try {
       this.#release = await acquireWebLock(this.name, { wait: this.wait });
+      this.#fileOpen = true;
       return await this.#call('open', { name: this.name });
     } catch (err) {
       await this.close().catch(() => {});
@@ -172,9 +174,9 @@ export class OpfsBackend {
   async close() {
     const worker = this.#worker;
     try {
-      // A dead worker would never answer; a live one closes its handle after
-      // writing everything posted before.
-      if (worker && !this.#dead) {
+      // A dead worker would never answer; a live one that opened the file
+      // closes its handle after writing everything posted before.
+      if (worker && this.#fileOpen && !this.#dead) {
         await new Promise((resolve) => {
           const id = this.#nextId++;
           this.#calls.set(id, { resolve, reject: resolve });
