@@ -8,7 +8,9 @@
 // takes the highest complete generation.
 //
 // A relaxed append resolves once its batch is posted to the worker (the
-// hand-off); the worker writes it in order, tens of µs later. If that write
+// hand-off); the worker writes it in order, on its next turn (batches that
+// arrived back to back in one write), well under a millisecond later unless
+// the machine is busy. If that write
 // fails, the write cannot be rejected any more: the backend is failed for
 // good (every later call rejects with the fatal error), tells the map
 // through `onfailure`, and the worker cuts the log back to the last good
