@@ -34,7 +34,11 @@ export interface LogBackend {
   open(): Promise<Uint8Array>;
   /** The whole log again (used to roll back after a failed append). */
   read(): Promise<Uint8Array>;
-  /** Appends bytes at the end; with sync, resolves once they are on stable storage. */
+  /**
+   * Appends bytes at the end; with sync, resolves once they are on stable
+   * storage. Without, it may resolve before they are stored if the backend
+   * reports a later failure through onfailure.
+   */
   append(bytes: Uint8Array, options: { sync: boolean }): Promise<void>;
   /** Cuts the log to `length` bytes. */
   truncate(length: number): Promise<void>;
@@ -42,8 +46,15 @@ export interface LogBackend {
   sync(): Promise<void>;
   /** Atomically replaces the whole log (compaction). On failure the old log must be intact, or the error must have fatal: true. */
   replace(bytes: Uint8Array): Promise<void>;
-  /** Releases the lock. */
+  /** Releases the lock; rejects with the onfailure error if acknowledged writes may have been lost to it. */
   close(): Promise<void>;
+  /**
+   * Declare it (as null) if a relaxed append can resolve before its bytes
+   * are stored: the map sets it, and the backend calls it once, with a
+   * fatal error, when such a write fails later. Every later call must then
+   * reject with that error, and the log must be a prefix of whole appends.
+   */
+  onfailure?: ((error: PersistentMapError) => void) | null;
 }
 
 export interface CompactionOptions {
@@ -63,7 +74,13 @@ export interface OpenOptions<V = StoredValue> {
   backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | LogBackend;
   /** Browsers: wait for another tab's store to close instead of failing with LOCKED. Default false. */
   wait?: boolean;
-  /** 'relaxed' (default): writes resolve when handed to the backend; 'strict': when on stable storage. */
+  /**
+   * 'relaxed' (default): writes resolve when handed to the backend (fs: written
+   * to the OS; opfs: posted to its worker; indexeddb: in a transaction, or
+   * queued behind the one in flight); a crash of the tab, process or machine
+   * can still lose them, and a failure found afterwards fails the store
+   * (an 'error' event). 'strict': when on stable storage. See docs/BACKENDS.md.
+   */
   durability?: 'relaxed' | 'strict';
   /** What to do with a damaged log. Default 'tolerate-torn-tail'. */
   recovery?: 'tolerate-torn-tail' | 'strict' | 'salvage';
@@ -176,6 +193,11 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
   close(): Promise<void>;
 
   on(type: 'change', listener: (event: ChangeEvent) => void): this;
+  /**
+   * A failed automatic compaction, or a backend failure found after relaxed
+   * writes were acknowledged (the store then refuses writes until reopened,
+   * and close() rejects with the error).
+   */
   on(type: 'error', listener: (error: PersistentMapError) => void): this;
   off(type: 'change' | 'error', listener: (...args: any[]) => void): this;
 }
@@ -196,7 +218,11 @@ export class MemoryBackend {
   static destroy(name: string): void;
 }
 
-/** The OPFS backend (browser entry point only): a sync access handle in a worker of its own. */
+/**
+ * The OPFS backend (browser entry point only): a sync access handle in a
+ * worker of its own. Relaxed appends resolve once posted to the worker; a
+ * worker that cannot start or dies fails the store with a fatal IO error.
+ */
 export interface OpfsBackend extends LogBackend {}
 export class OpfsBackend {
   constructor(name: string, options?: { wait?: boolean });
@@ -205,7 +231,11 @@ export class OpfsBackend {
   static destroy(name: string): Promise<void>;
 }
 
-/** The IndexedDB backend (browser entry point only). */
+/**
+ * The IndexedDB backend (browser entry point only). Relaxed appends resolve
+ * once in a transaction, or queued behind the one in flight (committed at
+ * once when the page is hidden).
+ */
 export interface IndexedDbBackend extends LogBackend {}
 export class IndexedDbBackend {
   constructor(name: string, options?: { wait?: boolean });

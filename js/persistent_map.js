@@ -167,6 +167,10 @@ export class PersistentMap {
       damaged: Object.freeze(report.damaged.map((d) => Object.freeze({ ...d }))),
     });
     this.#loadEntries();
+    // Backends that acknowledge a relaxed write before storing it (opfs,
+    // indexeddb) report a failure found later here: it can no longer reject
+    // that write, so the store stops taking writes and says so at once.
+    if ('onfailure' in backend) backend.onfailure = (err) => this.#lateFailure(err);
   }
 
   async #finishOpen(fileBytes, report) {
@@ -496,7 +500,10 @@ export class PersistentMap {
 
   // ---- events ----
 
-  /** Listens for 'change' ({type, key|keys}) and 'error' (a failed automatic compaction). */
+  /**
+   * Listens for 'change' ({type, key|keys}) and 'error' (a failed automatic
+   * compaction, or a backend failure found after writes were acknowledged).
+   */
   on(type, listener) {
     if (typeof listener !== 'function') throw invalidType('listener must be a function');
     if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
@@ -717,6 +724,12 @@ export class PersistentMap {
     } catch (err) {
       this.#fail(new PersistentMapError(error.code, `${error.message}, and restoring the store failed too (${err.message})`, { cause: err }));
     }
+  }
+
+  #lateFailure(error) {
+    if (this.#state !== 'open') return;
+    this.#fail(error);
+    this.#emit('error', error);
   }
 
   #fail(error) {

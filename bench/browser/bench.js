@@ -336,6 +336,34 @@ async function readAllBig(id, n, reps = 3) {
   return { ms, ok, createMs };
 }
 
+// ---- what an awaited write followed at once by a reload keeps ----
+
+/**
+ * One trial: opens `name` (waiting for the lock the page before dropped),
+ * makes `k` awaited sets `t<i>:<j>` and, as soon as the last resolves,
+ * reloads the page, without close() or flush().
+ */
+async function reloadTrial(kind, name, durability, i, k) {
+  const map = await PersistentMap.open(name, { backend: kind, durability, wait: true });
+  for (let j = 0; j < k; j++) await map.set(`t${i}:${j}`, j);
+  location.reload();
+}
+
+/** For each of `n` trials of `k` sets, how many were lost (all from the end, or it is a bug). */
+async function reloadSurvivors(kind, name, n, k) {
+  const map = await PersistentMap.open(name, { backend: kind, wait: true });
+  const lost = [];
+  let prefix = true;
+  for (let i = 0; i < n; i++) {
+    let kept = 0;
+    while (kept < k && map.has(`t${i}:${kept}`)) kept++;
+    for (let j = kept; j < k; j++) prefix &&= !map.has(`t${i}:${j}`);
+    lost.push(k - kept);
+  }
+  await map.close();
+  return { lost, prefix };
+}
+
 // ---- floors, for the profile ----
 
 // A module worker that answers at once (for the cost of starting a worker).
@@ -481,5 +509,5 @@ async function env() {
   };
 }
 
-window.bench = { env, sets, burst, setCallCost, gets, createBig, openPmap, readAllBig, floors };
+window.bench = { reloadTrial, reloadSurvivors, env, sets, burst, setCallCost, gets, createBig, openPmap, readAllBig, floors };
 window.benchReady = true;

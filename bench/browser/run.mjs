@@ -10,7 +10,9 @@
 // PMAP_BROWSER_BENCH_REPS (default 3), PMAP_BROWSER_BENCH_STRICT_REPS
 // (default 1: strict IndexedDB runs take tens of seconds),
 // PMAP_BROWSER_BENCH_STEP_TIMEOUT (seconds per step, default 900),
-// PMAP_BROWSER_BENCH_ONLY (a comma list of sets,burst,gets,open,floors),
+// PMAP_BROWSER_BENCH_ONLY (a comma list of sets,burst,gets,open,floors,reload),
+// PMAP_BROWSER_BENCH_RELOADS (trials per row of the reload section, default
+// 20; each makes PMAP_BROWSER_BENCH_RELOAD_SETS awaited sets, default 200),
 // CHROMIUM_PATH. --profile adds V8 CPU profiles (main thread) of the
 // awaited sets (opfs, memory) and of the opens, summarised by self time per
 // function; the profiler slows the profiled steps, so take the table from a
@@ -38,7 +40,9 @@ const BIG = Number(process.env.PMAP_BROWSER_BENCH_BIG ?? 100000);
 const REPS = Number(process.env.PMAP_BROWSER_BENCH_REPS ?? 3);
 const STRICT_REPS = Number(process.env.PMAP_BROWSER_BENCH_STRICT_REPS ?? 1);
 const PROFILE = process.argv.includes('--profile');
-const ONLY = new Set((process.env.PMAP_BROWSER_BENCH_ONLY ?? 'sets,burst,gets,open,floors').split(','));
+const ONLY = new Set((process.env.PMAP_BROWSER_BENCH_ONLY ?? 'sets,burst,gets,open,floors,reload').split(','));
+const RELOADS = Number(process.env.PMAP_BROWSER_BENCH_RELOADS ?? 20);
+const RELOAD_SETS = Number(process.env.PMAP_BROWSER_BENCH_RELOAD_SETS ?? 200);
 const STEP_TIMEOUT_MS = Number(process.env.PMAP_BROWSER_BENCH_STEP_TIMEOUT ?? 900) * 1000;
 
 const median = (a) => {
@@ -200,6 +204,26 @@ try {
     setCall = await run('setCallCost', N, REPS);
   }
 
+  // ---- an awaited set, then location.reload() at once: kept or lost? ----
+  const reloads = [];
+  if (ONLY.has('reload')) {
+    for (const kind of ['opfs', 'indexeddb']) {
+      for (const durability of ['relaxed', 'strict']) {
+        log(`reload: ${kind} ${durability} x${RELOADS} ...`);
+        const name = `reload-${kind}-${durability}-${Date.now().toString(36)}`;
+        for (let i = 0; i < RELOADS; i++) {
+          await Promise.all([
+            page.waitForEvent('load', { timeout: 30000 }),
+            page.evaluate(([k, n, d, t, c]) => window.bench.reloadTrial(k, n, d, t, c), [kind, name, durability, i, RELOAD_SETS]).catch(() => {}),
+          ]);
+          await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
+        }
+        const r = await run('reloadSurvivors', kind, name, RELOADS, RELOAD_SETS);
+        reloads.push({ kind, durability, ...r });
+      }
+    }
+  }
+
   // ---- print ----
   const us = (ms) => `${(ms * 1000).toFixed(1)} µs`;
   const out = [];
@@ -229,6 +253,15 @@ try {
     out.push(`  map.set call, synchronous part only (memory backend, not awaited): ${us(median(setCall.ms) / N)}`);
     out.push(`  start a module worker + first reply: ${fmtMs(fl.workerSpawnMs)}` +
       (opens.opfs ? `; read the ${(opens.opfs.logBytes / 1e6).toFixed(1)} MB OPFS log in a running worker + transfer: ${fmtMs(fl.opfsReadLogMs)}` : ''));
+  }
+  if (reloads.length) {
+    out.push('');
+    out.push(`${RELOAD_SETS} awaited sets, then location.reload() at once (no close, no flush), ${RELOADS} trials each:`);
+    for (const r of reloads) {
+      const whole = r.lost.filter((x) => x === 0).length;
+      out.push(`  ${r.kind}, ${r.durability}: all kept in ${whole} of ${RELOADS} trials; sets lost per trial ${r.lost.join(' ')}` +
+        ` (max ${Math.max(...r.lost)}); lost sets ${r.prefix ? 'all at the end' : 'NOT all at the end (a bug)'}`);
+    }
   }
   out.push('');
   const verdict = (ok) => (ok ? 'met' : 'NOT met');

@@ -1,14 +1,31 @@
 // The OPFS backend: the log is a file in the Origin Private File System,
 // written through a FileSystemSyncAccessHandle. Those exist only in
 // dedicated workers, so this class starts a worker of its own
-// (opfs_worker.js) and sends it whole batches (transferred, not copied);
+// (opfs_worker.js) and sends it whole batches;
 // the map and its synchronous reads stay on the caller's thread.
 // Compaction writes generation n+1 to a temporary file, flushes it, renames
 // it to `<name>.<n+1>.pmap` and only then removes generation n; an open
 // takes the highest complete generation.
+//
+// A relaxed append resolves once its batch is posted to the worker (the
+// hand-off); the worker writes it in order, on its next turn (batches that
+// arrived back to back in one write), well under a millisecond later unless
+// the machine is busy. If that write
+// fails, the write cannot be rejected any more: the backend is failed for
+// good (every later call rejects with the fatal error), tells the map
+// through `onfailure`, and the worker cuts the log back to the last good
+// batch so that a reopen finds a prefix of what was acknowledged.
 
 import { PersistentMapError } from '../errors.js';
 import { acquireWebLock } from './web_lock.js';
+
+// At most this many relaxed appends (or bytes) are posted without a reply;
+// the next one waits for the worker. That bounds what a crash of the tab can
+// take from acknowledged writes, and the worker's queue, and it lets a loop
+// of awaited relaxed sets (which otherwise never leaves the microtask queue)
+// yield to the event loop now and then.
+const MAX_UNCONFIRMED = 256;
+const MAX_UNCONFIRMED_BYTES = 1 << 20;
 
 function toError(e) {
   const err = new PersistentMapError(e.code, e.message);
@@ -17,50 +34,113 @@ function toError(e) {
 }
 
 export class OpfsBackend {
+  /** Set by the map: called once with the fatal error when a failure is found after a write was acknowledged. */
+  onfailure = null;
+
+  #worker = null;
+  #release = null;
+  #calls = new Map(); // id -> { resolve, reject } of requests awaiting a reply
+  #nextId = 1;
+  #dead = false; // the worker failed: it may never answer again
+  #fileOpen = false; // the worker was told to open the file
+  #failure = null; // the fatal error every later call rejects with
+  #lost = false; // whether #failure may have cost acknowledged writes
+  #lastRelaxed = 0; // id of the last relaxed append posted
+  #confirmed = 0; // every request up to this id is done
+  #unconfirmed = 0; // relaxed appends posted since the last reply
+  #unconfirmedBytes = 0;
+
   constructor(name, { wait = false } = {}) {
     this.name = name;
     this.kind = 'log';
     this.wait = wait;
-    this.worker = null;
-    this.release = null;
-    this.calls = new Map();
-    this.nextId = 1;
   }
 
-  #call(op, args = {}, transfer = []) {
-    if (!this.worker) return Promise.reject(new PersistentMapError('CLOSED', `OPFS store '${this.name}' is closed`));
-    const id = this.nextId++;
+  // Messages are structured clones: bytes sent are copied once, as a slice()
+  // before a transfer would; for small batches the clone is the cheaper.
+  #post(op, args) {
+    if (this.#failure) throw this.#failure;
+    if (!this.#worker) throw new PersistentMapError('CLOSED', `OPFS store '${this.name}' is closed`);
+    const id = this.#nextId++;
+    this.#worker.postMessage({ id, op, ...args });
+    return id;
+  }
+
+  #call(op, args = {}) {
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, ...args }, transfer);
+      this.#calls.set(this.#post(op, args), { resolve, reject });
     });
   }
 
   #onMessage(event) {
-    const { id, ok, result, error } = event.data;
-    const call = this.calls.get(id);
+    const { id, ok, result, error, deferred } = event.data;
+    if (deferred) {
+      const err = toError(error);
+      err.fatal = true;
+      err.message += "; it had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it";
+      this.#fail(err);
+      return;
+    }
+    const call = this.#calls.get(id);
     if (!call) return;
-    this.calls.delete(id);
-    if (ok) call.resolve(result);
-    else call.reject(toError(error));
+    this.#calls.delete(id);
+    if (ok) {
+      // The worker answers in order: everything posted before is written.
+      this.#confirmed = Math.max(this.#confirmed, id);
+      this.#unconfirmed = 0;
+      this.#unconfirmedBytes = 0;
+      call.resolve(result);
+    } else {
+      call.reject(toError(error));
+    }
   }
 
+  // The worker failed to load, threw outside a request, or sent something
+  // that cannot be read: nothing it holds can be trusted any more, and a
+  // reply may never come.
   #onWorkerGone(message) {
-    const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}`);
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#worker?.terminate();
+    const unconfirmed = this.#lastRelaxed > this.#confirmed;
+    const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}` +
+      `${unconfirmed ? "; writes acknowledged since the last completed request (durability 'relaxed') may be lost" : ''}; reopen the store`);
     error.fatal = true;
-    for (const call of this.calls.values()) call.reject(error);
-    this.calls.clear();
+    this.#fail(error);
+  }
+
+  // From here every call rejects with `error`: pending ones now, later ones
+  // at once. The map hears of it through onfailure.
+  #fail(error) {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#lost = this.#lastRelaxed > this.#confirmed;
+    for (const call of this.#calls.values()) call.reject(error);
+    this.#calls.clear();
+    try {
+      this.onfailure?.(error);
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
 
   async open() {
-    this.release = await acquireWebLock(this.name, { wait: this.wait });
+    // The worker loads (10 – 20 ms) while the lock is being taken; it is
+    // told to open the file only once the lock is held.
+    const worker = new Worker(new URL('./opfs_worker.js', import.meta.url), { type: 'module', name: `persistent-map:${this.name}` });
+    this.#worker = worker;
+    worker.onmessage = (e) => this.#onMessage(e);
+    // A script that cannot be fetched or evaluated fires a plain Event (no message).
+    worker.onerror = (e) => this.#onWorkerGone(e.message ? `failed: ${e.message}` : 'could not be started (its script did not load)');
+    worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
     try {
-      this.worker = new Worker(new URL('./opfs_worker.js', import.meta.url), { type: 'module', name: `persistent-map:${this.name}` });
-      this.worker.onmessage = (e) => this.#onMessage(e);
-      this.worker.onerror = (e) => this.#onWorkerGone(`failed: ${e.message}`);
+      this.#release = await acquireWebLock(this.name, { wait: this.wait });
+      this.#fileOpen = true;
       return await this.#call('open', { name: this.name });
     } catch (err) {
-      await this.close();
+      await this.close().catch(() => {});
       throw err;
     }
   }
@@ -69,9 +149,15 @@ export class OpfsBackend {
     return this.#call('read');
   }
 
-  append(bytes, { sync = false } = {}) {
-    const copy = bytes.slice();
-    return this.#call('append', { bytes: copy, sync }, [copy.buffer]);
+  /** With sync, resolves once the bytes are flushed; without, once they are posted to the worker. */
+  async append(bytes, { sync = false } = {}) {
+    if (sync || this.#unconfirmed >= MAX_UNCONFIRMED || this.#unconfirmedBytes + bytes.length > MAX_UNCONFIRMED_BYTES) {
+      await this.#call('append', { bytes, sync });
+      return;
+    }
+    this.#lastRelaxed = this.#post('append', { bytes, deferred: true });
+    this.#unconfirmed++;
+    this.#unconfirmedBytes += bytes.length;
   }
 
   truncate(length) {
@@ -83,18 +169,29 @@ export class OpfsBackend {
   }
 
   replace(bytes) {
-    const copy = bytes.slice();
-    return this.#call('replace', { bytes: copy }, [copy.buffer]);
+    return this.#call('replace', { bytes });
   }
 
+  /** Releases the lock; rejects with the failure if one may have cost acknowledged writes. */
   async close() {
-    if (this.worker) {
-      await this.#call('close').catch(() => {});
-      this.worker.terminate();
-      this.worker = null;
+    const worker = this.#worker;
+    try {
+      // A dead worker would never answer; a live one that opened the file
+      // closes its handle after writing everything posted before.
+      if (worker && this.#fileOpen && !this.#dead) {
+        await new Promise((resolve) => {
+          const id = this.#nextId++;
+          this.#calls.set(id, { resolve, reject: resolve });
+          worker.postMessage({ id, op: 'close' });
+        });
+      }
+    } finally {
+      worker?.terminate();
+      this.#worker = null;
+      this.#release?.();
+      this.#release = null;
     }
-    if (this.release) this.release();
-    this.release = null;
+    if (this.#lost) throw this.#failure;
   }
 
   /** True where a sync access handle can be had (asks a worker). */

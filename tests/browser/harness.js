@@ -168,7 +168,7 @@ async function tryOpen(kind, name, wait = false) {
 
 // A worker writes batches of 5 keys and reports each acknowledged batch;
 // it is terminated after `acks` acknowledgements while writes are in flight.
-async function killWriter(kind, name, acks) {
+async function killWriter(kind, name, acks, durability = 'relaxed') {
   const worker = new Worker(new URL('./writer_worker.js', import.meta.url), { type: 'module' });
   let acknowledged = -1;
   await new Promise((resolve, reject) => {
@@ -179,7 +179,7 @@ async function killWriter(kind, name, acks) {
     };
     worker.onerror = (e) => reject(new Error(e.message));
     // A worker has no import map: the sqlite backend in it needs sqlite-wasm's URL.
-    worker.postMessage({ kind, name, moduleUrl: import.meta.resolve('@sqlite.org/sqlite-wasm') });
+    worker.postMessage({ kind, name, durability, moduleUrl: import.meta.resolve('@sqlite.org/sqlite-wasm') });
   });
   worker.terminate();
   const map = await PersistentMap.open(name, { backend: kind, wait: true });
@@ -188,20 +188,53 @@ async function killWriter(kind, name, acks) {
   return { acknowledged, keys };
 }
 
-async function quota(kind, name, valueSize = 4 << 20) {
-  const map = await PersistentMap.open(name, { backend: kind });
+// Waits up to `ms` for the map's first 'error' event.
+function nextError(map, ms = 5000) {
+  return within(ms, new Promise((resolve) => {
+    map.on('error', resolve);
+  }).then((e) => Promise.reject(e)));
+}
+
+// 900 KiB writes, each flushed, until one fails (into a 2 MiB quota; sqlite
+// needs 8 MiB to open, so it gets more writes). A relaxed opfs or indexeddb
+// append of that size is acknowledged before it is written (it is under the
+// 1 MiB that may be in flight), so the failure comes later: the flush after
+// it rejects, an 'error' event fires and the store stops taking writes. A
+// strict write, and any sqlite write (acknowledged once its transaction
+// committed), rejects itself.
+async function quota(kind, name, durability, writes = 8) {
+  const map = await PersistentMap.open(name, { backend: kind, durability });
+  const errorEvent = durability === 'relaxed' && kind !== 'sqlite' ? nextError(map) : null;
   await map.set('small', 'fits');
   // Random bytes: Chromium compresses IndexedDB values, so a repeated
   // string would fit in any quota.
-  const big = new Uint8Array(valueSize);
+  const big = new Uint8Array(900 << 10);
   for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
-  const error = await map.set('big', big).then(() => null, (e) => ({ code: e.code, message: e.message }));
+  const flushed = ['small'];
+  let write = null;
+  let flush = null;
+  for (let i = 0; i < writes; i++) {
+    write = await within(5000, map.set(`big${i}`, big));
+    if (!write.ok) break;
+    flush = await within(5000, map.flush());
+    if (!flush.ok) break;
+    flushed.push(`big${i}`);
+  }
+  const event = errorEvent ? await errorEvent : null;
   const after = { state: map.stats().state, keys: [...map.keys()] };
-  let later = null;
-  if (after.state === 'open') later = await map.set('later', 1).then(() => 'ok', (e) => e.code);
-  await map.close().catch(() => {});
+  const later = await within(5000, map.set('later', 1));
+  const close = await within(5000, map.close());
   const reopened = await tryOpen(kind, name);
-  return { error, after, later, reopened: { ok: reopened.ok, keys: (reopened.entries ?? []).map(([k]) => k) } };
+  return { flushed, write, flush, event, after, later, close, reopened: { ok: reopened.ok, keys: (reopened.entries ?? []).map(([k]) => k) } };
+}
+
+// Relaxed sets, then flush(), then the page goes away without close(): the
+// Node side reloads and reads them back.
+async function setsThenFlush(kind, name, n) {
+  const map = await PersistentMap.open(name, { backend: kind });
+  for (let i = 0; i < n; i++) await map.set(`k${i}`, { i });
+  await map.flush();
+  return map.size;
 }
 
 async function destroy(kind, name) {
@@ -229,5 +262,79 @@ async function reconnect(name) {
   return read('indexeddb', name);
 }
 
-window.scenarios = { reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
+// IndexedDB, relaxed: 200 awaited sets never leave the microtask queue, so
+// all but the first wait in page memory behind the first transaction. A
+// pagehide must put them in a transaction at once: a read-only transaction
+// on a second connection, created right after, sees every key (it runs
+// after every read-write transaction created before it).
+async function idbCommitOnHide(name) {
+  await IndexedDbBackend.destroy(name);
+  const map = await PersistentMap.open(name, { backend: 'indexeddb' });
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open(`persistent-map/${name}`);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  for (let i = 0; i < 200; i++) await map.set(`t${i}`, i);
+  window.dispatchEvent(new PageTransitionEvent('pagehide'));
+  const chunks = await new Promise((resolve, reject) => {
+    const req = db.transaction('chunks', 'readonly').objectStore('chunks').getAll();
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  db.close();
+  const text = chunks.map((c) => new TextDecoder('latin1').decode(c)).join('');
+  const seenInDb = [0, 1, 100, 199].filter((i) => text.includes(`t${i}`));
+  await map.close();
+  const reopened = await read('indexeddb', name);
+  return { seenInDb, keys: reopened.entries.map(([k]) => k) };
+}
+
+// Settles with what `promise` settled to, or reports a hang after `ms`.
+async function within(ms, promise) {
+  let timer;
+  const timeout = new Promise((resolve) => {
+    timer = setTimeout(() => resolve({ settled: false }), ms);
+  });
+  const outcome = promise.then(
+    (value) => ({ settled: true, ok: true, value }),
+    (e) => ({ settled: true, ok: false, code: e.code, fatal: e.fatal === true, message: e.message }));
+  try {
+    return await Promise.race([outcome, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function lockHeld(name) {
+  const { held } = await navigator.locks.query();
+  return held.some((lock) => lock.name === `persistent-map:${name}`);
+}
+
+// The OPFS worker's script does not load or throws at once (the Node side
+// serves a fault in its place): the open must fail promptly and free the lock.
+async function workerFailsToStart(name) {
+  const t0 = performance.now();
+  const open = await within(5000, PersistentMap.open(name, { backend: 'opfs' }).then((m) => m.close()));
+  return { open, ms: performance.now() - t0, lockHeld: await lockHeld(name) };
+}
+
+// The OPFS worker crashes (crash_on_marker.js) on the write of key CRASH,
+// after 'a' was flushed.
+async function workerCrashes(name, durability) {
+  await OpfsBackend.destroy(name);
+  const map = await PersistentMap.open(name, { backend: 'opfs', durability });
+  const errorEvent = nextError(map);
+  await map.set('a', 1);
+  await map.flush();
+  const crash = await within(5000, map.set('CRASH', 2));
+  const event = await errorEvent;
+  const after = await within(5000, map.set('b', 3));
+  const flush = await within(5000, map.flush());
+  const state = map.stats().state;
+  const close = await within(5000, map.close());
+  return { crash, event, after, flush, state, close, lockHeld: await lockHeld(name) };
+}
+
+window.scenarios = { idbCommitOnHide, setsThenFlush, workerFailsToStart, workerCrashes, reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
 window.harnessReady = true;

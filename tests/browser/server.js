@@ -25,11 +25,24 @@ function resolve(root, pathname) {
 
 /**
  * Starts serving `root` on 127.0.0.1:`port` (0: any free port); resolves to
- * { url, close() }. A directory is served as its index.html.
+ * { url, close(), override(path, reply) }. A directory is served as its
+ * index.html. override('/a.js', { status, body }) answers requests for
+ * exactly that path (query included) with `reply` instead of the file, to
+ * inject faults such as a worker script that does not load;
+ * override('/a.js', null) removes it.
  */
 export async function serve(root = REPO, { port = 0 } = {}) {
+  const overrides = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    const reply = overrides.get(url.pathname + url.search);
+    if (reply) {
+      res.statusCode = reply.status ?? 200;
+      res.setHeader('content-type', reply.type ?? TYPES[path.extname(url.pathname)] ?? 'application/octet-stream');
+      res.setHeader('cache-control', 'no-store');
+      res.end(reply.body ?? '');
+      return;
+    }
     let file = resolve(root, url.pathname);
     if (file && fs.existsSync(file) && fs.statSync(file).isDirectory()) {
       if (!url.pathname.endsWith('/')) {
@@ -56,5 +69,9 @@ export async function serve(root = REPO, { port = 0 } = {}) {
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     close: () => new Promise((ok) => server.close(ok)),
+    override: (pathname, reply) => {
+      if (reply) overrides.set(pathname, reply);
+      else overrides.delete(pathname);
+    },
   };
 }
