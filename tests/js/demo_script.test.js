@@ -65,7 +65,7 @@ test('demo.sh serves the demo page and its imports, and stops on Ctrl-C', async 
     expect(page.headers.get('content-type')).toBe('text/html');
     const html = await page.text();
     const { imports } = JSON.parse(html.match(/<script type="importmap">([\s\S]*?)<\/script>/)[1]);
-    expect(Object.keys(imports).sort()).toEqual(['idb-keyval', 'persistent-map']);
+    expect(Object.keys(imports).sort()).toEqual(['@sqlite.org/sqlite-wasm', 'idb-keyval', 'persistent-map']);
     for (const file of [...Object.values(imports), '/demo/app.js', '/js/wasm/pmap_core.wasm']) {
       const response = await fetch(new URL(file, url));
       expect([file, response.status]).toEqual([file, 200]);
