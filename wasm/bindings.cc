@@ -58,6 +58,12 @@ int64_t Utf16Length(std::string_view s) {
   int64_t units = 0;
   size_t i = 0;
   while (i < s.size()) {
+    // ASCII, eight bytes at a time: most keys and JSON texts are ASCII.
+    if (i + 8 <= s.size() && (DecodeFixed64(s.data() + i) & 0x8080808080808080ull) == 0) {
+      units += 8;
+      i += 8;
+      continue;
+    }
     const auto c = static_cast<uint8_t>(s[i]);
     int extra;
     uint32_t cp;
@@ -148,16 +154,36 @@ class WasmEngine {
   void SnapshotInstalled() { engine_.SnapshotInstalled(snapshot_); }
 
   size_t Size() const { return engine_.index().size(); }
-  val KeyAt(size_t i) {
-    if (!engine_.index().PositionsReady()) engine_.PreparePositions();
-    std::string_view k, v;
-    engine_.index().At(i, &k, &v);
-    out_.assign(k.data(), k.size());
-    return View(out_);
+
+  // Looks up the key at [key, key + len). If present, writes three u32 at
+  // `out` (4-aligned): the value's address and byte length, and its kind as
+  // in Export (text only when values_as_text; a tagged value's address and
+  // length exclude the tag byte). The address is valid until the next call
+  // that changes the index or grows memory.
+  bool Find(uintptr_t key, size_t len, bool values_as_text, uintptr_t out) const {
+    std::string_view v;
+    if (!engine_.index().Get(std::string_view(reinterpret_cast<const char*>(key), len), &v)) {
+      return false;
+    }
+    uint32_t kind = 2;
+    if (values_as_text && !v.empty() && v[0] == '\x01') {
+      kind = 1;
+      v.remove_prefix(1);
+    } else if (values_as_text && Utf16Length(v) >= 0) {
+      kind = 0;
+    }
+    auto* o = reinterpret_cast<uint32_t*>(out);
+    o[0] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(v.data()));
+    o[1] = static_cast<uint32_t>(v.size());
+    o[2] = kind;
+    return true;
+  }
+  bool Contains(uintptr_t key, size_t len) const {
+    return engine_.index().Contains(std::string_view(reinterpret_cast<const char*>(key), len));
   }
 
   // Exports entries [start, ...) until about max_bytes are gathered, for
-  // JavaScript to build its map after an open. Fills text_ (keys, and
+  // JavaScript to fill its map or to answer at(). Fills text_ (keys, and
   // values when values_as_text, as one UTF-8 string), bin_ (other values) and
   // meta_, six u32 per entry: key UTF-16 length (or 0xffffffff when the key
   // is not valid UTF-8 and its bytes are in bin_), key byte length, key
@@ -305,7 +331,8 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .function("encodeSnapshot", &pmap::WasmEngine::EncodeSnapshot)
       .function("snapshotInstalled", &pmap::WasmEngine::SnapshotInstalled)
       .function("size", &pmap::WasmEngine::Size)
-      .function("keyAt", &pmap::WasmEngine::KeyAt)
+      .function("find", &pmap::WasmEngine::Find)
+      .function("contains", &pmap::WasmEngine::Contains)
       .function("exportEntries", &pmap::WasmEngine::Export)
       .function("exportText", &pmap::WasmEngine::ExportText)
       .function("exportBin", &pmap::WasmEngine::ExportBin)
