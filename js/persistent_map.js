@@ -595,18 +595,25 @@ export class PersistentMap {
   #schedule() {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      if (!this.#draining) {
-        this.#draining = this.#drain()
-          .catch((err) => this.#fail(err)) // a bug, not an I/O error: stop writing
-          .finally(() => {
-            this.#draining = null;
-            // Work that arrived while the loop was deciding to stop.
-            if (this.#state === 'open' && this.#hasWork()) this.#schedule();
-          });
-      }
-    });
+    queueMicrotask(this.#startDrain);
+  }
+
+  // A field, so that scheduling allocates no closure.
+  #startDrain = () => {
+    this.#scheduled = false;
+    if (!this.#draining) this.#draining = this.#drainLoop();
+  };
+
+  async #drainLoop() {
+    try {
+      await this.#drain();
+    } catch (err) {
+      this.#fail(err); // a bug, not an I/O error: stop writing
+    } finally {
+      this.#draining = null;
+      // Work that arrived while the loop was deciding to stop.
+      if (this.#state === 'open' && this.#hasWork()) this.#schedule();
+    }
   }
 
   #hasWork() {
@@ -616,8 +623,8 @@ export class PersistentMap {
 
   #applyOps() {
     if (this.#ops.empty) return;
-    const status = this.#core.apply(this.#ops.take());
-    if (!status.ok) throw statusError(status, `internal error applying writes to ${this.#name}`);
+    const refused = this.#core.apply(this.#ops.take());
+    if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
     this.#appliedSeq = this.#seq;
   }
 

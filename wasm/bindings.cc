@@ -132,18 +132,24 @@ class WasmEngine {
   }
 
   // Applies an operation stream. All operations are checked first, so on an
-  // error nothing has changed.
-  val Apply(uintptr_t ptr, size_t len) {
+  // error nothing has changed. Returns whether it succeeded; LastStatus()
+  // tells why not (a status object per call would cost more than the rest
+  // of a small write).
+  bool Apply(uintptr_t ptr, size_t len) {
     const std::string_view all(reinterpret_cast<const char*>(ptr), len);
-    Status s = Walk(all, /*apply=*/false);
-    if (s.ok()) s = Walk(all, /*apply=*/true);
-    return StatusVal(s);
+    last_status_ = Walk(all, /*apply=*/false);
+    if (last_status_.ok()) last_status_ = Walk(all, /*apply=*/true);
+    return last_status_.ok();
   }
+  val LastStatus() const { return StatusVal(last_status_); }
 
   size_t PendingSize() const { return engine_.pending_size(); }
-  val TakePending() {
+  // Moves the pending bytes out; returns their address (valid until the
+  // next call that may grow memory or take pending bytes). Their length is
+  // PendingSize() before the call.
+  uintptr_t TakePending() {
     engine_.SwapPending(&out_);
-    return View(out_);
+    return reinterpret_cast<uintptr_t>(out_.data());
   }
 
   bool ShouldCompact() const { return engine_.ShouldCompact(); }
@@ -312,6 +318,7 @@ class WasmEngine {
   }
 
   Engine engine_;
+  Status last_status_;
   Engine::Snapshot snapshot_;
   std::string out_, text_, bin_;
   std::vector<uint32_t> meta_;
@@ -325,6 +332,7 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .constructor<uint32_t, int, double, double, bool>()
       .function("recover", &pmap::WasmEngine::Recover)
       .function("apply", &pmap::WasmEngine::Apply)
+      .function("lastStatus", &pmap::WasmEngine::LastStatus)
       .function("pendingSize", &pmap::WasmEngine::PendingSize)
       .function("takePending", &pmap::WasmEngine::TakePending)
       .function("shouldCompact", &pmap::WasmEngine::ShouldCompact)
