@@ -59,6 +59,43 @@ function findUnserializable(value, path, seen) {
   return problem;
 }
 
+// Beyond this depth the quick check gives up and the full walk decides
+// (it also keeps a cycle from recursing until the stack overflows).
+const QUICK_DEPTH = 64;
+
+// True if `value` is a plain JSON value (the common case), checked without
+// building paths or a set of ancestors. False means "not sure": the full
+// walk, findUnserializable, then finds the problem and names it.
+function quickPlainJson(value, depth) {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth > QUICK_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value) || !quickPlainJson(value[i], depth + 1)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  // for-in sees the own enumerable keys that Object.keys would (and any
+  // inherited ones, which can only send a value to the full walk).
+  for (const k in value) {
+    if (!quickPlainJson(value[k], depth + 1)) return false;
+  }
+  return Object.getOwnPropertySymbols(value).length === 0;
+}
+
 /**
  * The default codec. encode() returns a string (JSON text) or a Uint8Array
  * (stored as 0x01 + bytes); decode() takes what encode() returned.
@@ -67,8 +104,10 @@ export const jsonCodec = Object.freeze({
   name: 'json',
   encode(value) {
     if (value instanceof Uint8Array) return value;
-    const problem = findUnserializable(value, 'value', new Set());
-    if (problem) throw invalidType(`cannot store this value: ${problem}`);
+    if (!quickPlainJson(value, 0)) {
+      const problem = findUnserializable(value, 'value', new Set());
+      if (problem) throw invalidType(`cannot store this value: ${problem}`);
+    }
     return JSON.stringify(value);
   },
   decode(stored) {

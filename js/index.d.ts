@@ -91,6 +91,13 @@ export interface OpenOptions<V = StoredValue> {
   codec?: Codec<V>;
   /** Where the WebAssembly core is: its bytes, or a URL to load them from. */
   wasm?: { binary?: Uint8Array | ArrayBuffer; url?: string | URL };
+  /**
+   * Default false: get() and iteration return a fresh copy each time (a JSON.parse).
+   * true: they return one deep-frozen value per key, decoded on its first read and
+   * shared until the key is written, so a read costs a Map lookup. Uint8Array values
+   * are still copied; update() still hands its function a fresh copy. Default codec only.
+   */
+  freeze?: boolean;
 }
 
 export interface DamagedRange {
@@ -151,7 +158,7 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
   readonly recovery: RecoveryReport;
   readonly size: number;
 
-  /** A fresh copy of the value, or undefined. */
+  /** A fresh copy of the value (a shared deep-frozen one with { freeze: true }), or undefined. */
   get(key: string): V | undefined;
   has(key: string): boolean;
   /** The i-th entry in insertion order; negative i counts from the end. */
@@ -163,6 +170,7 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
   forEach(callback: (value: V, key: string, map: this) => void, thisArg?: unknown): void;
   stats(): Stats;
 
+  /** Writes issued in one tick share one promise (they succeed or fail together). */
   set(key: string, value: V): Promise<void>;
   /** Resolves to whether the key was there. */
   delete(key: string): Promise<boolean>;

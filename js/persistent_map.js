@@ -1,6 +1,8 @@
-// PersistentMap: a Map whose writes survive restarts. Reads are served from
-// a JavaScript Map of encoded values (sync, a fresh decoded copy each time);
-// writes update it at once, are encoded by the WebAssembly core into log
+// PersistentMap: a Map whose writes survive restarts. The WebAssembly core
+// holds every entry (its index is rebuilt from the log on open); a
+// JavaScript Map of encoded values in front of it caches what was read or
+// written, so repeated reads cost a Map lookup plus the decode of a fresh
+// copy. Writes update both at once, are encoded by the core into log
 // records and handed to the backend in one piece per turn of the event loop
 // (group commit). See README.md for the contract.
 
@@ -18,7 +20,7 @@ const DEFAULTS = Object.freeze({
   maxRecordSize: 64 * MiB,
   compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
 });
-const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait']);
+const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait', 'freeze']);
 // Record header (9) + the key-length varint (up to 5) of a PUT.
 const PUT_OVERHEAD = 14;
 const BATCH_OP_OVERHEAD = 11;
@@ -78,7 +80,23 @@ function checkOptions(name, options) {
     throw invalidType('compaction must be { auto: boolean, ratio: number >= 1, minBytes: number >= 0 }');
   }
   o.codec = checkCodec(o.codec);
+  if (o.freeze !== undefined && typeof o.freeze !== 'boolean') throw invalidType('freeze must be true or false');
+  if (o.freeze === true && o.codec !== jsonCodec) {
+    throw invalidType('freeze works with the default codec only (a custom codec may decode to objects that freezing would break)');
+  }
   return o;
+}
+
+// Freezes a value JSON.parse made (plain objects, arrays, primitives) and
+// everything in it.
+function deepFreeze(value) {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+  } else {
+    for (const k in value) deepFreeze(value[k]);
+  }
+  return Object.freeze(value);
 }
 
 async function makeBackend(name, backend, options) {
@@ -100,7 +118,6 @@ async function makeBackend(name, backend, options) {
 }
 
 const CONSTRUCT = Symbol('construct');
-const utf8 = new TextDecoder();
 
 export class PersistentMap {
   #name;
@@ -108,11 +125,20 @@ export class PersistentMap {
   #codec;
   #core;
   #backend;
-  #entries = new Map(); // key -> string (JSON text) | Uint8Array
+  #asText; // the default codec: values are JSON text or tagged bytes
+  // key -> string (JSON text) | Uint8Array. Holds every entry when
+  // #complete, else those read or written since the core was loaded; an
+  // entry it holds is always current.
+  #entries = new Map();
+  #complete = true;
+  #frozen = null; // with { freeze: true }: key -> deep-frozen value, as read
+  #watched = 0; // 'change' listeners
   #ops = new OpWriter(); // writes not yet applied to the core
   #seq = 0; // writes issued
   #appliedSeq = 0; // writes applied to the core
-  #waiters = []; // { seq, resolve, reject }, in seq order
+  // { seq, promise, resolve, reject }, in seq order: one per group of writes
+  // applied to the core together, which share one promise.
+  #waiters = [];
   #syncWaiters = [];
   #compactWaiters = [];
   #scheduled = false;
@@ -159,6 +185,8 @@ export class PersistentMap {
     this.#name = name;
     this.#options = options;
     this.#codec = options.codec;
+    this.#asText = options.codec === jsonCodec;
+    if (options.freeze === true) this.#frozen = new Map();
     this.#core = core;
     this.#backend = backend;
     this.recovery = Object.freeze({
@@ -166,7 +194,7 @@ export class PersistentMap {
       records: report.records,
       damaged: Object.freeze(report.damaged.map((d) => Object.freeze({ ...d }))),
     });
-    this.#loadEntries();
+    this.#forgetEntries();
     // Backends that acknowledge a relaxed write before storing it (opfs,
     // indexeddb) report a failure found later here: it can no longer reject
     // that write, so the store stops taking writes and says so at once.
@@ -187,35 +215,78 @@ export class PersistentMap {
     if (report.needsRewrite) await this.compact();
   }
 
-  #loadEntries() {
-    const entries = this.#entries;
-    entries.clear();
-    const asJson = this.#codec === jsonCodec;
-    this.#core.forEachEntry(asJson, (key, kind, value) => {
-      entries.set(key, value);
-    });
+  // The core was (re)built from the log: the cache starts empty and reads
+  // ask the core. (Loading every entry into a JS Map here would build the
+  // state twice and make an open several times slower.)
+  #forgetEntries() {
+    this.#entries.clear();
+    this.#complete = this.#core.size() === 0;
+    this.#frozen?.clear();
+  }
+
+  // Loads every entry into #entries in the store's order, so that it can
+  // answer alone: for iteration (which follows its order) and after close.
+  #loadAll() {
+    if (this.#complete) return;
+    this.#applyOps();
+    const entries = new Map();
+    this.#core.forEachEntry(this.#asText, (key, kind, value) => entries.set(key, value));
+    this.#entries = entries;
+    this.#complete = true;
+  }
+
+  // The stored form of `key`, or undefined.
+  #stored(key) {
+    const hit = this.#entries.get(key);
+    if (hit !== undefined || this.#complete) return hit;
+    if (typeof key !== 'string' || !wellFormed(key)) return undefined; // never stored
+    this.#applyOps();
+    const stored = this.#core.get(key, this.#asText);
+    if (stored !== undefined) this.#entries.set(key, stored);
+    return stored;
+  }
+
+  // The value to hand out for a stored form: a fresh copy, or with
+  // { freeze: true } a shared deep-frozen one (bytes are copied anyway).
+  #value(key, stored) {
+    if (this.#frozen === null || typeof stored !== 'string') return this.#decode(stored);
+    let value = this.#frozen.get(key);
+    if (value === undefined) {
+      value = deepFreeze(JSON.parse(stored));
+      this.#frozen.set(key, value);
+    }
+    return value;
   }
 
   // ---- reads (sync, from memory) ----
 
-  /** The value of `key` (a fresh copy), or undefined. */
+  /** The value of `key` (a fresh copy, or a shared frozen one with { freeze: true }), or undefined. */
   get(key) {
-    const stored = this.#entries.get(key);
-    return stored === undefined ? undefined : this.#decode(stored);
+    if (this.#frozen !== null) {
+      const value = this.#frozen.get(key);
+      if (value !== undefined) return value;
+    }
+    const stored = this.#stored(key);
+    return stored === undefined ? undefined : this.#value(key, stored);
   }
 
   has(key) {
-    return this.#entries.has(key);
+    if (this.#entries.has(key)) return true;
+    if (this.#complete || typeof key !== 'string' || !wellFormed(key)) return false;
+    this.#applyOps();
+    return this.#core.has(key);
   }
 
   get size() {
-    return this.#entries.size;
+    if (this.#complete) return this.#entries.size;
+    this.#applyOps();
+    return this.#core.size();
   }
 
   /** The i-th [key, value] in insertion order (negative i counts from the end). */
   at(index) {
     if (!Number.isInteger(index)) throw invalidType(`at() needs an integer index, got ${index}`);
-    const n = this.#entries.size;
+    const n = this.size;
     const i = index < 0 ? n + index : index;
     if (i < 0 || i >= n) return undefined;
     if (this.#state === 'closed') {
@@ -224,20 +295,27 @@ export class PersistentMap {
       for (const key of this.#entries.keys()) if (j++ === i) return [key, this.get(key)];
     }
     this.#applyOps();
-    const key = utf8.decode(this.#core.keyAt(i));
-    return [key, this.get(key)];
+    // Key and value from the core together: a key that is not valid UTF-8
+    // (written by another program) has no JS string that finds it again.
+    const [key, stored] = this.#core.entryAt(i, this.#asText);
+    return [key, this.#value(key, stored)];
   }
 
+  // Iteration follows the JS Map, live as a Map's is; the first one after
+  // an open loads every entry into it.
   *keys() {
+    this.#loadAll();
     yield* this.#entries.keys();
   }
 
   *values() {
-    for (const stored of this.#entries.values()) yield this.#decode(stored);
+    this.#loadAll();
+    for (const [key, stored] of this.#entries) yield this.#value(key, stored);
   }
 
   *entries() {
-    for (const [key, stored] of this.#entries) yield [key, this.#decode(stored)];
+    this.#loadAll();
+    for (const [key, stored] of this.#entries) yield [key, this.#value(key, stored)];
   }
 
   [Symbol.iterator]() {
@@ -252,7 +330,7 @@ export class PersistentMap {
     if (this.#state === 'open') this.#applyOps();
     const s = this.#state === 'closed' ? this.#closedStats : this.#core.stats();
     return {
-      size: this.#entries.size,
+      size: this.size,
       liveRecords: s.liveRecords,
       totalRecords: s.totalRecords,
       logBytes: s.logBytes,
@@ -266,19 +344,28 @@ export class PersistentMap {
 
   // ---- writes ----
 
-  /** Sets `key`; resolves once the write is handed over (relaxed) or on stable storage (strict). */
-  async set(key, value) {
-    this.#checkWritable();
-    checkKey(key);
-    const stored = this.#encode(value);
-    const mark = this.#ops.mark();
-    const [k, v] = this.#ops.put(key, stored, this.#bytesPrefix(stored));
-    if (k + v + PUT_OVERHEAD > this.#options.maxRecordSize) {
-      this.#ops.rewind(mark);
-      throw invalidRange(`key and value take ${k + v} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
+  /**
+   * Sets `key`; resolves once the write is handed over (relaxed) or on
+   * stable storage (strict). Not an async function: a set costs one promise
+   * per group of writes, not two per write.
+   */
+  set(key, value) {
+    try {
+      this.#checkWritable();
+      checkKey(key);
+      const stored = this.#encode(value);
+      const mark = this.#ops.mark();
+      const bytes = this.#ops.put(key, stored, this.#bytesPrefix(stored));
+      if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+        this.#ops.rewind(mark);
+        throw invalidRange(`key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
+      }
+      this.#entries.set(key, stored);
+      if (this.#frozen !== null) this.#frozen.delete(key);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    this.#entries.set(key, stored);
-    this.#emit('change', { type: 'set', key });
+    if (this.#watched > 0) this.#emit('change', { type: 'set', key });
     return this.#commit();
   }
 
@@ -286,10 +373,11 @@ export class PersistentMap {
   async delete(key) {
     this.#checkWritable();
     checkKey(key);
-    if (!this.#entries.has(key)) return false;
+    if (!this.has(key)) return false;
     this.#ops.delete(key);
     this.#entries.delete(key);
-    this.#emit('change', { type: 'delete', key });
+    this.#frozen?.delete(key);
+    if (this.#watched > 0) this.#emit('change', { type: 'delete', key });
     await this.#commit();
     return true;
   }
@@ -298,16 +386,19 @@ export class PersistentMap {
     this.#checkWritable();
     this.#ops.clear();
     this.#entries.clear();
-    this.#emit('change', { type: 'clear' });
+    this.#complete = true;
+    this.#frozen?.clear();
+    if (this.#watched > 0) this.#emit('change', { type: 'clear' });
     return this.#commit();
   }
 
-  /** Sets `key` to fn(current value); resolves to the new value. */
+  /** Sets `key` to fn(current value); resolves to the new value. fn gets a fresh copy, also with { freeze: true }. */
   async update(key, fn) {
     this.#checkWritable();
     checkKey(key);
     if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
-    const next = fn(this.get(key));
+    const current = this.#stored(key);
+    const next = fn(current === undefined ? undefined : this.#decode(current));
     if (next && typeof next.then === 'function') {
       throw invalidType('the update function must return the new value, not a Promise');
     }
@@ -339,14 +430,16 @@ export class PersistentMap {
     this.#ops.batch(list.length);
     let bytes = 5;
     for (const [key, stored] of list) {
-      const [k, v] = this.#ops.put(key, stored, this.#bytesPrefix(stored));
-      bytes += k + v + BATCH_OP_OVERHEAD;
+      bytes += this.#ops.put(key, stored, this.#bytesPrefix(stored)) + BATCH_OP_OVERHEAD;
     }
     if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
       this.#ops.rewind(mark);
       return false;
     }
-    for (const [key, stored] of list) this.#entries.set(key, stored);
+    for (const [key, stored] of list) {
+      this.#entries.set(key, stored);
+      this.#frozen?.delete(key);
+    }
     return true;
   }
 
@@ -357,7 +450,7 @@ export class PersistentMap {
     const seen = new Set();
     for (const key of Array.from(keys ?? [])) {
       checkKey(key);
-      if (this.#entries.has(key) && !seen.has(key)) {
+      if (!seen.has(key) && this.has(key)) {
         seen.add(key);
         present.push(key);
       }
@@ -371,8 +464,11 @@ export class PersistentMap {
       this.#ops.rewind(mark);
       throw invalidRange(`the batch takes about ${bytes} bytes, more than maxRecordSize; split it`);
     }
-    for (const key of present) this.#entries.delete(key);
-    this.#emit('change', { type: 'deleteMany', keys: present });
+    for (const key of present) {
+      this.#entries.delete(key);
+      this.#frozen?.delete(key);
+    }
+    if (this.#watched > 0) this.#emit('change', { type: 'deleteMany', keys: present });
     await this.#commit();
     return present.length;
   }
@@ -384,6 +480,7 @@ export class PersistentMap {
    */
   exportCSV(options = {}) {
     const opts = exportOptions(options);
+    this.#loadAll();
     const keys = Array.from(this.#entries.keys());
     const values = Array.from(this.#entries.values());
     const json = this.#codec === jsonCodec;
@@ -437,15 +534,18 @@ export class PersistentMap {
     const ops = new OpWriter();
     for (let i = 0; i < list.length; i++) {
       const [key, stored] = list[i];
-      const [k, v] = ops.put(key, stored, this.#bytesPrefix(stored));
-      if (k + v + PUT_OVERHEAD > this.#options.maxRecordSize) {
-        throw csvError(lines[i], 0, `key and value take ${k + v} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
+      const bytes = ops.put(key, stored, this.#bytesPrefix(stored));
+      if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+        throw csvError(lines[i], 0, `key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
       }
     }
     this.#applyOps(); // earlier writes first
-    const status = this.#core.apply(ops.take());
-    if (!status.ok) throw statusError(status, `internal error applying an import to ${this.#name}`);
-    for (const [key, stored] of list) this.#entries.set(key, stored);
+    const refused = this.#core.apply(ops.take());
+    if (refused !== null) throw statusError(refused, `internal error applying an import to ${this.#name}`);
+    for (const [key, stored] of list) {
+      this.#entries.set(key, stored);
+      this.#frozen?.delete(key);
+    }
     this.#snapshotCommit = true;
     this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
     const done = this.#commit();
@@ -488,6 +588,11 @@ export class PersistentMap {
       }
     }
     while (this.#draining) await this.#draining;
+    try {
+      this.#loadAll(); // reads go on after close, without the core
+    } catch (err) {
+      error ??= err;
+    }
     this.#closedStats = this.#core.stats();
     this.#state = 'closed';
     try {
@@ -508,11 +613,13 @@ export class PersistentMap {
     if (typeof listener !== 'function') throw invalidType('listener must be a function');
     if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
     this.#listeners.get(type).add(listener);
+    this.#watched = this.#listeners.get('change')?.size ?? 0;
     return this;
   }
 
   off(type, listener) {
     this.#listeners.get(type)?.delete(listener);
+    this.#watched = this.#listeners.get('change')?.size ?? 0;
     return this;
   }
 
@@ -549,7 +656,7 @@ export class PersistentMap {
   }
 
   #decode(stored) {
-    if (this.#codec === jsonCodec) return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
+    if (this.#asText) return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
     return this.#codec.decode(stored.slice());
   }
 
@@ -564,26 +671,47 @@ export class PersistentMap {
 
   #commit() {
     const seq = ++this.#seq;
-    const promise = new Promise((resolve, reject) => this.#waiters.push({ seq, resolve, reject }));
+    const waiters = this.#waiters;
+    let waiter = waiters.length > 0 ? waiters[waiters.length - 1] : null;
+    if (waiter !== null && waiter.seq > this.#appliedSeq) {
+      // Its group is not applied yet: this write joins it. Writes of one
+      // group always succeed or fail together (one backend write, one
+      // roll-back), so they can share a promise.
+      waiter.seq = seq;
+    } else {
+      waiter = { seq, promise: null, resolve: null, reject: null };
+      waiter.promise = new Promise((resolve, reject) => {
+        waiter.resolve = resolve;
+        waiter.reject = reject;
+      });
+      waiters.push(waiter);
+    }
     this.#schedule();
-    return promise;
+    return waiter.promise;
   }
 
   #schedule() {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      if (!this.#draining) {
-        this.#draining = this.#drain()
-          .catch((err) => this.#fail(err)) // a bug, not an I/O error: stop writing
-          .finally(() => {
-            this.#draining = null;
-            // Work that arrived while the loop was deciding to stop.
-            if (this.#state === 'open' && this.#hasWork()) this.#schedule();
-          });
-      }
-    });
+    queueMicrotask(this.#startDrain);
+  }
+
+  // A field, so that scheduling allocates no closure.
+  #startDrain = () => {
+    this.#scheduled = false;
+    if (!this.#draining) this.#draining = this.#drainLoop();
+  };
+
+  async #drainLoop() {
+    try {
+      await this.#drain();
+    } catch (err) {
+      this.#fail(err); // a bug, not an I/O error: stop writing
+    } finally {
+      this.#draining = null;
+      // Work that arrived while the loop was deciding to stop.
+      if (this.#state === 'open' && this.#hasWork()) this.#schedule();
+    }
   }
 
   #hasWork() {
@@ -593,8 +721,8 @@ export class PersistentMap {
 
   #applyOps() {
     if (this.#ops.empty) return;
-    const status = this.#core.apply(this.#ops.take());
-    if (!status.ok) throw statusError(status, `internal error applying writes to ${this.#name}`);
+    const refused = this.#core.apply(this.#ops.take());
+    if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
     this.#appliedSeq = this.#seq;
   }
 
@@ -718,7 +846,7 @@ export class PersistentMap {
       this.#logBytes = bytes.length;
       this.#ops.take();
       this.#appliedSeq = this.#seq;
-      this.#loadEntries();
+      this.#forgetEntries();
       this.#settle(Infinity, error);
       this.#emit('change', { type: 'reload' });
     } catch (err) {

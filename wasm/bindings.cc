@@ -15,6 +15,7 @@
 #include <emscripten/val.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,14 @@ int64_t Utf16Length(std::string_view s) {
   int64_t units = 0;
   size_t i = 0;
   while (i < s.size()) {
+    // ASCII, eight bytes at a time: most keys and JSON texts are ASCII.
+    // (memcpy compiles to one load; DecodeFixed64 to eight in WebAssembly.)
+    uint64_t word;
+    if (i + 8 <= s.size() && (std::memcpy(&word, s.data() + i, 8), (word & 0x8080808080808080ull) == 0)) {
+      units += 8;
+      i += 8;
+      continue;
+    }
     const auto c = static_cast<uint8_t>(s[i]);
     int extra;
     uint32_t cp;
@@ -126,18 +135,24 @@ class WasmEngine {
   }
 
   // Applies an operation stream. All operations are checked first, so on an
-  // error nothing has changed.
-  val Apply(uintptr_t ptr, size_t len) {
+  // error nothing has changed. Returns whether it succeeded; LastStatus()
+  // tells why not (a status object per call would cost more than the rest
+  // of a small write).
+  bool Apply(uintptr_t ptr, size_t len) {
     const std::string_view all(reinterpret_cast<const char*>(ptr), len);
-    Status s = Walk(all, /*apply=*/false);
-    if (s.ok()) s = Walk(all, /*apply=*/true);
-    return StatusVal(s);
+    last_status_ = Walk(all, /*apply=*/false);
+    if (last_status_.ok()) last_status_ = Walk(all, /*apply=*/true);
+    return last_status_.ok();
   }
+  val LastStatus() const { return StatusVal(last_status_); }
 
   size_t PendingSize() const { return engine_.pending_size(); }
-  val TakePending() {
+  // Moves the pending bytes out; returns their address (valid until the
+  // next call that may grow memory or take pending bytes). Their length is
+  // PendingSize() before the call.
+  uintptr_t TakePending() {
     engine_.SwapPending(&out_);
-    return View(out_);
+    return reinterpret_cast<uintptr_t>(out_.data());
   }
 
   bool ShouldCompact() const { return engine_.ShouldCompact(); }
@@ -148,16 +163,36 @@ class WasmEngine {
   void SnapshotInstalled() { engine_.SnapshotInstalled(snapshot_); }
 
   size_t Size() const { return engine_.index().size(); }
-  val KeyAt(size_t i) {
-    if (!engine_.index().PositionsReady()) engine_.PreparePositions();
-    std::string_view k, v;
-    engine_.index().At(i, &k, &v);
-    out_.assign(k.data(), k.size());
-    return View(out_);
+
+  // Looks up the key at [key, key + len). If present, writes three u32 at
+  // `out` (4-aligned): the value's address and byte length, and its kind as
+  // in Export (text only when values_as_text; a tagged value's address and
+  // length exclude the tag byte). The address is valid until the next call
+  // that changes the index or grows memory.
+  bool Find(uintptr_t key, size_t len, bool values_as_text, uintptr_t out) const {
+    std::string_view v;
+    if (!engine_.index().Get(std::string_view(reinterpret_cast<const char*>(key), len), &v)) {
+      return false;
+    }
+    uint32_t kind = 2;
+    if (values_as_text && !v.empty() && v[0] == '\x01') {
+      kind = 1;
+      v.remove_prefix(1);
+    } else if (values_as_text && Utf16Length(v) >= 0) {
+      kind = 0;
+    }
+    auto* o = reinterpret_cast<uint32_t*>(out);
+    o[0] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(v.data()));
+    o[1] = static_cast<uint32_t>(v.size());
+    o[2] = kind;
+    return true;
+  }
+  bool Contains(uintptr_t key, size_t len) const {
+    return engine_.index().Contains(std::string_view(reinterpret_cast<const char*>(key), len));
   }
 
   // Exports entries [start, ...) until about max_bytes are gathered, for
-  // JavaScript to build its map after an open. Fills text_ (keys, and
+  // JavaScript to fill its map or to answer at(). Fills text_ (keys, and
   // values when values_as_text, as one UTF-8 string), bin_ (other values) and
   // meta_, six u32 per entry: key UTF-16 length (or 0xffffffff when the key
   // is not valid UTF-8 and its bytes are in bin_), key byte length, key
@@ -286,6 +321,7 @@ class WasmEngine {
   }
 
   Engine engine_;
+  Status last_status_;
   Engine::Snapshot snapshot_;
   std::string out_, text_, bin_;
   std::vector<uint32_t> meta_;
@@ -299,13 +335,15 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .constructor<uint32_t, int, double, double, bool>()
       .function("recover", &pmap::WasmEngine::Recover)
       .function("apply", &pmap::WasmEngine::Apply)
+      .function("lastStatus", &pmap::WasmEngine::LastStatus)
       .function("pendingSize", &pmap::WasmEngine::PendingSize)
       .function("takePending", &pmap::WasmEngine::TakePending)
       .function("shouldCompact", &pmap::WasmEngine::ShouldCompact)
       .function("encodeSnapshot", &pmap::WasmEngine::EncodeSnapshot)
       .function("snapshotInstalled", &pmap::WasmEngine::SnapshotInstalled)
       .function("size", &pmap::WasmEngine::Size)
-      .function("keyAt", &pmap::WasmEngine::KeyAt)
+      .function("find", &pmap::WasmEngine::Find)
+      .function("contains", &pmap::WasmEngine::Contains)
       .function("exportEntries", &pmap::WasmEngine::Export)
       .function("exportText", &pmap::WasmEngine::ExportText)
       .function("exportBin", &pmap::WasmEngine::ExportBin)

@@ -16,7 +16,10 @@
 //   PMAP_BENCH_ONLY         comma-separated sections to run: set,group,get,strict,open (default all)
 //   PMAP_BENCH_JS           path of another build's index.js to measure instead of ../../js/index.js
 //
-// A peer that cannot be imported is skipped with a note. Results and
+// The get section also measures `{ freeze: true }` (shared frozen values);
+// the open section also what an open leaves for later (first reads of keys,
+// which the WebAssembly core serves; iteration and close, which load the JS
+// map). A peer that cannot be imported is skipped with a note. Results and
 // discussion: docs/BENCHMARKS.md, "JavaScript API (Node)".
 
 import fs from 'node:fs';
@@ -547,6 +550,21 @@ if (runs('get')) {
     name: `random \`get\` (${N}) vs Map.get + JSON.parse (fresh copy)`, ops: N,
     cells: { ours: cells.ours, mapJson: cells.mapJson }, ref: 'mapJson', target: '(same, apples to apples)', met: cells.ours <= 3 * cells.mapJson,
   });
+  // { freeze: true }: get returns a deep-frozen value shared between calls
+  // (decoded on the first get of a key, here in the warm-up pass).
+  const frozen = await PersistentMap.open(path.join(freshDir('frozen'), 'store.pmap'), { freeze: true });
+  for (let i = 0; i < N; i += BATCH) await frozen.setMany(keys.slice(i, i + BATCH).map((k, j) => [k, values[i + j]]));
+  const frozenGet = () => {
+    let acc = 0;
+    for (let i = 0; i < order.length; i++) acc += frozen.get(keys[order[i]]).id;
+    use(acc);
+  };
+  const frozenS = (await timed({ warm: frozenGet, body: frozenGet })).s;
+  await frozen.close();
+  addRow({
+    name: `random \`get\` (${N}), \`{ freeze: true }\` (shared frozen value) vs Map.get of the object`, ops: N,
+    cells: { ours: frozenS, map: cells.map }, ref: 'map', target: '≤ 3x JS Map get', met: frozenS <= 3 * cells.map,
+  });
 }
 
 // 4. strict sets: every acknowledged write is on stable storage
@@ -608,6 +626,40 @@ if (runs('open')) {
   cells.ours = res.s;
   openInfo = { buildS, fileBytes, all: res.all, rssPerEntry: median(rss) / OPEN_N };
   log(`  ours: ${res.all.map((s) => fmtMs(s)).join(', ')}; RSS growth ${(median(rss) / OPEN_N).toFixed(0)} B/entry`);
+
+  // What the open leaves for later: a read of a key not read before goes to
+  // the WebAssembly core (and is then cached in the JS map); iteration, and
+  // close, first load every entry into the JS map.
+  const coldKeys = Array.from(order.subarray(0, Math.min(N, OPEN_N)), (i) => keyOf(1 + (i % OPEN_N)));
+  const after = {};
+  for (const [what, fn] of [
+    ['cold', (m) => {
+      let acc = 0;
+      for (const k of coldKeys) acc += m.get(k).id;
+      sink += acc;
+    }],
+    ['iterate', (m) => {
+      let n = 0;
+      for (const _ of m) n++;
+      if (n !== OPEN_N) throw new Error('iteration is wrong');
+    }],
+  ]) {
+    after[what] = await timed({
+      setup: async () => ({ m: await PersistentMap.open(file) }),
+      body: (c) => fn(c.m),
+      teardown: (c) => c.m.close(),
+    });
+  }
+  const closeTimes = [];
+  for (let r = 0; r < REPS; r++) {
+    const m = await PersistentMap.open(file);
+    const t = now();
+    await m.close();
+    closeTimes.push(secondsSince(t));
+  }
+  openInfo.after = { cold: after.cold.s, iterate: after.iterate.s, close: median(closeTimes), coldN: coldKeys.length };
+  log(`  after the open: ${coldKeys.length} random gets ${fmtMs(after.cold.s)} (${fmtRate(coldKeys.length, after.cold.s)}), ` +
+    `iterating all ${fmtMs(after.iterate.s)}, close without reads ${fmtMs(median(closeTimes))}`);
   rm(dir);
 
   if (OPEN_PEERS) {
@@ -658,6 +710,10 @@ if (runs('open')) {
     name: `open of ${OPEN_N} entries (${fmtBytes(fileBytes)} log)`, unit: 'time', cells, ref: 'floor',
     target: OPEN_N >= 1_000_000 ? '≤ 1 s' : '≤ 1 s (at 1M)', met: cells.ours <= 1,
   });
+  const a = openInfo.after;
+  addRow({ name: `after that open: first \`get\` of ${a.coldN} random keys (served by the core)`, ops: a.coldN, cells: { ours: a.cold } });
+  addRow({ name: `after that open: iterate all ${OPEN_N} entries (loads the JS map)`, unit: 'time', cells: { ours: a.iterate } });
+  addRow({ name: 'after that open: `close()` with nothing read (loads the JS map for reads after close)', unit: 'time', cells: { ours: a.close } });
 }
 
 // 6. download size
@@ -685,6 +741,6 @@ log('');
 printTable();
 log('');
 log('Times are medians of the repetitions; ratio = our time per operation / the reference\'s (below 1: we are faster).');
-log('ours get = Map.get of the stored JSON text + JSON.parse: a fresh decoded copy each call. JS Map = Map.get of the object itself (no copy).');
+log('ours get = Map.get of the stored JSON text + JSON.parse: a fresh decoded copy each call (with { freeze: true }: Map.get of a shared frozen value). JS Map = Map.get of the object itself (no copy).');
 log('lmdb stores msgpack (its default), classic-level and better-sqlite3 store JSON text; every peer\'s get returns a freshly decoded object.');
 if (sink === 42) log(''); // use sink

@@ -4,7 +4,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PersistentMap, PersistentMapError, MemoryBackend } from '../../js/index.js';
+import fsp from 'node:fs/promises';
+import { PersistentMap, PersistentMapError, MemoryBackend, FsBackend } from '../../js/index.js';
 
 let dir;
 let file;
@@ -149,6 +150,27 @@ describe('bad input is refused with a typed error and changes nothing', () => {
     expect([...reopened]).toEqual(before.entries);
     expect(fs.statSync(file).size).toBe(size);
     await reopened.close();
+  });
+
+  test('deep values: 200 levels store and read back; a cycle 150 levels down is named as one', async () => {
+    const deep = (n, leaf) => {
+      let v = leaf;
+      for (let i = 0; i < n; i++) v = i % 2 ? { d: v } : [v];
+      return v;
+    };
+    let map = await PersistentMap.open(file);
+    await map.set('deep', deep(200, 'bottom'));
+    const inner = {};
+    const looped = deep(150, inner);
+    inner.back = looped;
+    const error = await map.set('cycle', looped).catch((e) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toMatch(/refers back to itself \(a cycle\)/);
+    await expect(map.set('nan', deep(100, NaN))).rejects.toThrow(/NaN, which JSON cannot hold/);
+    map = await reopen(map);
+    expect(map.get('deep')).toEqual(deep(200, 'bottom'));
+    expect(map.has('cycle') || map.has('nan')).toBe(false);
+    await map.close();
   });
 
   test('lone surrogates inside values survive (JSON escapes them)', async () => {
@@ -423,6 +445,23 @@ test('a failed sync is reported as such, not as a roll-back, and the store refus
   expect(error).toMatchObject({ code: 'IO', message: 'cannot sync' });
   await expect(map.set('b', 2)).rejects.toMatchObject({ code: 'CLOSED', message: expect.stringMatching(/refuses writes after an earlier failure \(cannot sync\); reopen it/) });
   await map.close();
+});
+
+test('a failed fs append is an IO error, for a small write and for one of several MiB', async () => {
+  const backend = new FsBackend(file);
+  await backend.open();
+  const writable = backend.fh;
+  backend.fh = await fsp.open(file, 'r'); // every write now fails with EBADF
+  try {
+    for (const size of [10, 3 << 20]) {
+      await expect(backend.append(new Uint8Array(size))).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/cannot write to/) });
+    }
+  } finally {
+    await backend.fh.close();
+    backend.fh = writable;
+  }
+  expect(backend.size).toBe(0);
+  await backend.close();
 });
 
 test('a Buffer value is copied, and two concurrent closes both succeed', async () => {

@@ -30,8 +30,8 @@ export async function logWriter() {
           for (const [k, v] of a) w.put(k, encoder.encode(v));
         }
       }
-      const status = core.apply(w.take());
-      if (!status.ok) throw new Error(status.message);
+      const refused = core.apply(w.take());
+      if (refused !== null) throw new Error(refused.message);
       return core.takePending();
     },
     /** The whole state as a log (header with generation + 1, one PUT each). */

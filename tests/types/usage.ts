@@ -46,6 +46,8 @@ async function customCodecAndBackend(backend: LogBackend): Promise<void> {
   const d: Date | undefined = map.get('now');
   void d;
   await PersistentMap.open('mem', { backend: new MemoryBackend('mem') });
+  const shared = await PersistentMap.open('app.pmap', { freeze: true });
+  void shared.get('user:1');
 }
 
 async function sqlite(): Promise<void> {
@@ -74,6 +76,8 @@ async function misuse(): Promise<void> {
   await map.set(1, 'v');
   // @ts-expect-error not a durability
   await PersistentMap.open('x', { durability: 'fast' });
+  // @ts-expect-error freeze is a boolean
+  await PersistentMap.open('x', { freeze: 'yes' });
   // @ts-expect-error undefined is not a storable value
   await map.set('k', undefined);
   // @ts-expect-error the constructor is private: use open()

@@ -1,0 +1,177 @@
+// Reads after an open are served by the WebAssembly core until a key has
+// been read or written (the JS map in front of it is a cache, complete only
+// once something needed every entry): these tests reopen a store, so that
+// nothing is cached, and check every read and write against what was
+// stored. Also the { freeze: true } option.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PersistentMap } from '../../js/index.js';
+import { Core, OpWriter, loadCore } from '../../js/core.js';
+import { MemoryBackend } from '../../js/backends/memory.js';
+
+let dir;
+let file;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmap-reads-'));
+  file = path.join(dir, 'store.pmap');
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+async function storeWith(entries, options = {}) {
+  const map = await PersistentMap.open(file, options);
+  await map.setMany(entries);
+  await map.close();
+  return PersistentMap.open(file, options);
+}
+
+test('reads after an open come from the store; iteration keeps the store order, not the order of reads', async () => {
+  const map = await storeWith([['a', 1], ['b', { x: [2] }], ['c', new Uint8Array([3])], ['d', 'four']]);
+  expect(map.get('d')).toBe('four');
+  expect(map.get('b')).toEqual({ x: [2] });
+  expect(map.has('c')).toBe(true);
+  expect(map.has('zz')).toBe(false);
+  expect(map.get('zz')).toBeUndefined();
+  expect(map.get('c')).toEqual(new Uint8Array([3]));
+  expect(map.size).toBe(4);
+  expect(map.at(2)).toEqual(['c', new Uint8Array([3])]);
+  expect(map.at(-1)).toEqual(['d', 'four']);
+  expect([...map.keys()]).toEqual(['a', 'b', 'c', 'd']);
+  expect([...map]).toEqual([['a', 1], ['b', { x: [2] }], ['c', new Uint8Array([3])], ['d', 'four']]);
+  await map.close();
+});
+
+test('writes to keys not read since the open find them in the store', async () => {
+  let map = await storeWith([['a', 1], ['b', 2], ['c', 3], ['d', 4], ['e', 5]]);
+  expect(await map.delete('b')).toBe(true);
+  expect(await map.delete('nope')).toBe(false);
+  expect(await map.deleteMany(['c', 'x', 'c'])).toBe(1);
+  await map.set('a', 10); // keeps its place
+  expect(await map.update('d', (v) => v + 1)).toBe(5);
+  expect(map.size).toBe(3);
+  expect([...map]).toEqual([['a', 10], ['d', 5], ['e', 5]]);
+  await map.close();
+  map = await PersistentMap.open(file);
+  expect([...map]).toEqual([['a', 10], ['d', 5], ['e', 5]]);
+  await map.clear();
+  expect(map.size).toBe(0);
+  expect(map.get('a')).toBeUndefined();
+  await map.close();
+});
+
+test('a write and a read in the same tick, before the write reached the core', async () => {
+  const map = await storeWith([['a', 1], ['b', 2]]);
+  const pending = map.delete('a');
+  expect(map.has('a')).toBe(false);
+  expect(map.get('a')).toBeUndefined();
+  expect(map.size).toBe(1);
+  const set = map.set('c', 3);
+  expect(map.at(1)).toEqual(['c', 3]);
+  await Promise.all([pending, set]);
+  await map.close();
+});
+
+test('a store closed before anything was read still answers reads', async () => {
+  const map = await storeWith([['a', 1], ['b', 2]]);
+  await map.close();
+  expect(map.get('b')).toBe(2);
+  expect(map.has('a')).toBe(true);
+  expect(map.size).toBe(2);
+  expect([...map]).toEqual([['a', 1], ['b', 2]]);
+});
+
+test('a key that cannot be stored is absent, even where UTF-8 would turn it into one that is', async () => {
+  const map = await storeWith([['\uFFFD', 'replacement character'], ['k', 1]]);
+  expect(map.get('\uD800')).toBeUndefined(); // a lone surrogate encodes as U+FFFD
+  expect(map.has('\uD800')).toBe(false);
+  expect(map.get(42)).toBeUndefined();
+  expect(map.has(null)).toBe(false);
+  expect(map.get('\uFFFD')).toBe('replacement character');
+  await map.close();
+});
+
+test('keys and values that begin with U+FEFF (a byte order mark) survive a reopen', async () => {
+  const entries = [['\uFEFFfirst', '\uFEFFvalue'], ['b', 2], ['\uFEFF', { '\uFEFF': 1 }]];
+  let map = await storeWith(entries);
+  expect(map.get('\uFEFFfirst')).toBe('\uFEFFvalue');
+  await map.close();
+  map = await PersistentMap.open(file);
+  expect([...map]).toEqual(entries);
+  await map.close();
+});
+
+test('at() finds a key that is not valid UTF-8 (written by another program)', async () => {
+  // A log whose key is the bytes 61 FF, built with the core itself.
+  const core = new Core(await loadCore(), { maxRecordSize: 1 << 20, recovery: 'strict', compaction: { ratio: 2, minBytes: 0, auto: false } });
+  core.recover(new Uint8Array(0));
+  const ops = new OpWriter();
+  ops.put(new Uint8Array([0x61, 0xff]), '1', -1);
+  ops.put('b', '2', -1);
+  core.apply(ops.take());
+  const log = core.takePending();
+  core.delete();
+  const name = `invalid-utf8-${process.pid}`;
+  const backend = new MemoryBackend(name);
+  await backend.open();
+  await backend.append(log);
+  await backend.close();
+
+  const map = await PersistentMap.open(name, { backend: 'memory' });
+  expect(map.size).toBe(2);
+  expect(map.at(0)).toEqual(['a\uFFFD', 1]);
+  expect(map.at(1)).toEqual(['b', 2]);
+  expect([...map]).toEqual([['a\uFFFD', 1], ['b', 2]]);
+  await map.close();
+  MemoryBackend.destroy(name);
+});
+
+describe('{ freeze: true }', () => {
+  test('get returns one deep-frozen value, shared between calls, until the key is written', async () => {
+    let map = await storeWith([['k', { list: [1, { deep: true }] }]]);
+    await map.close();
+    map = await PersistentMap.open(file, { freeze: true });
+    const a = map.get('k');
+    expect(a).toEqual({ list: [1, { deep: true }] });
+    expect(map.get('k')).toBe(a);
+    expect(Object.isFrozen(a) && Object.isFrozen(a.list) && Object.isFrozen(a.list[1])).toBe(true);
+    expect(() => { a.list.push(2); }).toThrow(TypeError);
+    expect([...map.values()][0]).toBe(a);
+    expect(map.at(0)[1]).toBe(a);
+
+    await map.set('k', { list: [] });
+    const b = map.get('k');
+    expect(b).toEqual({ list: [] });
+    expect(b).not.toBe(a);
+    expect(a).toEqual({ list: [1, { deep: true }] }); // the old value is untouched
+    await map.close();
+  });
+
+  test('update gets a fresh copy it may change; bytes are still copied; primitives come back as they are', async () => {
+    const map = await PersistentMap.open(file, { freeze: true });
+    await map.set('n', { count: 1 });
+    map.get('n');
+    expect(await map.update('n', (v) => {
+      v.count += 1;
+      return v;
+    })).toEqual({ count: 2 });
+    expect(map.get('n')).toEqual({ count: 2 });
+    await map.set('bytes', new Uint8Array([1, 2]));
+    const bytes = map.get('bytes');
+    bytes[0] = 9;
+    expect(map.get('bytes')).toEqual(new Uint8Array([1, 2]));
+    await map.setMany([['s', 'text'], ['z', 0], ['f', false], ['null', null]]);
+    expect([map.get('s'), map.get('z'), map.get('f'), map.get('null')]).toEqual(['text', 0, false, null]);
+    await map.deleteMany(['s']);
+    expect(map.get('s')).toBeUndefined();
+    await map.clear();
+    expect(map.get('n')).toBeUndefined();
+    await map.close();
+  });
+
+  test('freeze is refused with a custom codec or a value other than a boolean', async () => {
+    const codec = { encode: (v) => new TextEncoder().encode(String(v)), decode: (b) => new TextDecoder().decode(b) };
+    await expect(PersistentMap.open(file, { freeze: true, codec })).rejects.toMatchObject({ code: 'INVALID', message: expect.stringMatching(/default codec/) });
+    await expect(PersistentMap.open(file, { freeze: 'yes' })).rejects.toThrow(TypeError);
+    expect(fs.existsSync(file)).toBe(false);
+  });
+});
