@@ -31,9 +31,24 @@ function describe(err, what) {
   return { code: quota ? 'QUOTA' : 'IO', message: `${what}: ${err && err.message ? err.message : err}` };
 }
 
+// The map holds the store's Web Lock before this runs, so another handle on
+// the file can only belong to a writer that is going away: the browser drops
+// a terminated worker's lock at once but closes the access handles of the
+// workers it started a little later. Wait for that, briefly.
+async function createHandle(file) {
+  for (let delay = 10; ; delay *= 2) {
+    try {
+      return await file.createSyncAccessHandle();
+    } catch (err) {
+      if (err?.name !== 'NoModificationAllowedError' || delay > 1280) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 async function openHandle(gen) {
   const file = await dir.getFileHandle(fileName(gen), { create: true });
-  handle = await file.createSyncAccessHandle();
+  handle = await createHandle(file);
   generation = gen;
   size = handle.getSize();
 }
