@@ -76,6 +76,21 @@ const utf8Write = typeof NodeBuffer?.prototype.utf8Write === 'function' ? NodeBu
 // than a call into the runtime.
 const SHORT_STRING = 32;
 
+/**
+ * Copies `bytes` into WebAssembly memory and calls fn(pointer, length); the
+ * copy is freed when fn returns.
+ */
+export function withWasmBytes(module, bytes, fn) {
+  const ptr = module._malloc(Math.max(1, bytes.length)) >>> 0;
+  if (ptr === 0) throw new PersistentMapError('IO', `out of WebAssembly memory for ${bytes.length} bytes`);
+  try {
+    module.HEAPU8.set(bytes, ptr); // HEAPU8 read after _malloc, which may grow memory
+    return fn(ptr, bytes.length);
+  } finally {
+    module._free(ptr);
+  }
+}
+
 /** Builds the operation stream documented in wasm/bindings.cc. */
 export class OpWriter {
   constructor() {
@@ -239,15 +254,7 @@ export class Core {
   }
 
   #withBytes(bytes, fn) {
-    const m = this.module;
-    const ptr = m._malloc(Math.max(1, bytes.length)) >>> 0;
-    if (ptr === 0) throw new PersistentMapError('IO', `out of WebAssembly memory for ${bytes.length} bytes`);
-    try {
-      m.HEAPU8.set(bytes, ptr); // HEAPU8 read after _malloc, which may grow memory
-      return fn(ptr, bytes.length);
-    } finally {
-      m._free(ptr);
-    }
+    return withWasmBytes(this.module, bytes, fn);
   }
 
   recover(bytes) {

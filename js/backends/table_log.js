@@ -3,7 +3,7 @@
 // (wasm/table_log_bindings.cc) so that the format has one parser and one
 // encoder.
 
-import { loadCore } from '../core.js';
+import { loadCore, withWasmBytes } from '../core.js';
 import { PersistentMapError } from '../errors.js';
 
 export class TableLog {
@@ -18,15 +18,7 @@ export class TableLog {
   }
 
   #withBytes(bytes, fn) {
-    const m = this.module;
-    const ptr = m._malloc(Math.max(1, bytes.length)) >>> 0;
-    if (ptr === 0) throw new PersistentMapError('IO', `out of WebAssembly memory for ${bytes.length} bytes`);
-    try {
-      m.HEAPU8.set(bytes, ptr); // HEAPU8 read after _malloc, which may grow memory
-      return fn(ptr, bytes.length);
-    } finally {
-      m._free(ptr);
-    }
+    return withWasmBytes(this.module, bytes, fn);
   }
 
   /**
