@@ -53,13 +53,25 @@ function recoveryModeIndex(mode) {
 }
 
 const encoder = new TextEncoder();
+
+// get() if it is a function that passes check(), else null: the Node-only
+// fast paths below are used only where they behave as expected.
+function works(get, check) {
+  try {
+    const f = get();
+    return typeof f === 'function' && check(f) ? f : null;
+  } catch {
+    return null;
+  }
+}
+
 // ignoreBOM: a key or value may begin with U+FEFF, which must survive.
 const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 // Node's Buffer decodes a range of memory without a view per call, which
 // makes a read served by the core about twice as fast as TextDecoder; it
 // is not a documented method, so it is used only where it exists.
-const utf8Slice = typeof globalThis.Buffer?.prototype?.utf8Slice === 'function'
-  ? globalThis.Buffer.prototype.utf8Slice : null;
+const utf8Slice = works(() => globalThis.Buffer.prototype.utf8Slice,
+  (f) => f.call(new Uint8Array([0x61, 0xc3, 0xa9]), 0, 3) === 'a\u00e9');
 
 function decodeText(heap, start, end) {
   return utf8Slice !== null ? utf8Slice.call(heap, start, end) : textDecoder.decode(heap.subarray(start, end));
@@ -70,8 +82,12 @@ function decodeText(heap, start, end) {
 // (not documented, so used only where it exists) also skips the argument
 // handling of write(), a third of the cost for a 100-byte string.
 const NodeBuffer = typeof globalThis.Buffer?.from === 'function' ? globalThis.Buffer : null;
-const utf8Write = typeof NodeBuffer?.prototype.utf8Write === 'function' ? NodeBuffer.prototype.utf8Write
-  : typeof NodeBuffer?.prototype.write === 'function' ? NodeBuffer.prototype.write : null;
+const writesUtf8 = (f) => {
+  const b = NodeBuffer.alloc(4);
+  return f.call(b, 'a\u00e9', 1) === 3 && b[1] === 0x61 && b[3] === 0xa9;
+};
+const utf8Write = works(() => NodeBuffer.prototype.utf8Write, writesUtf8) ??
+  works(() => NodeBuffer.prototype.write, writesUtf8);
 // Strings up to this length are tried as ASCII in a loop, which is cheaper
 // than a call into the runtime.
 const SHORT_STRING = 32;
