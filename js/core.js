@@ -1,9 +1,11 @@
 // Loads the WebAssembly core and wraps its Engine so the rest of js/ deals
 // in Uint8Arrays. Bytes cross into WebAssembly once per batch (an operation
-// stream built by OpWriter) and out once per batch (pending log bytes).
+// stream built by OpWriter, js/op_writer.js) and out once per batch
+// (pending log bytes).
 
 import createPmapCore from './wasm/pmap_core.mjs';
 import { PersistentMapError } from './errors.js';
+import { decodeText, encoder, textDecoder } from './utf8.js';
 
 const RECOVERY_MODES = ['tolerate-torn-tail', 'strict', 'salvage'];
 
@@ -52,30 +54,6 @@ function recoveryModeIndex(mode) {
   return RECOVERY_MODES.indexOf(mode);
 }
 
-const encoder = new TextEncoder();
-// ignoreBOM: a key or value may begin with U+FEFF, which must survive.
-const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
-// Node's Buffer decodes a range of memory without a view per call, which
-// makes a read served by the core about twice as fast as TextDecoder; it
-// is not a documented method, so it is used only where it exists.
-const utf8Slice = typeof globalThis.Buffer?.prototype?.utf8Slice === 'function'
-  ? globalThis.Buffer.prototype.utf8Slice : null;
-
-function decodeText(heap, start, end) {
-  return utf8Slice !== null ? utf8Slice.call(heap, start, end) : textDecoder.decode(heap.subarray(start, end));
-}
-
-// Node's Buffer writes UTF-8 into memory without the view and the result
-// object that each TextEncoder.encodeInto call allocates; its utf8Write
-// (not documented, so used only where it exists) also skips the argument
-// handling of write(), a third of the cost for a 100-byte string.
-const NodeBuffer = typeof globalThis.Buffer?.from === 'function' ? globalThis.Buffer : null;
-const utf8Write = typeof NodeBuffer?.prototype.utf8Write === 'function' ? NodeBuffer.prototype.utf8Write
-  : typeof NodeBuffer?.prototype.write === 'function' ? NodeBuffer.prototype.write : null;
-// Strings up to this length are tried as ASCII in a loop, which is cheaper
-// than a call into the runtime.
-const SHORT_STRING = 32;
-
 /**
  * Copies `bytes` into WebAssembly memory and calls fn(pointer, length); the
  * copy is freed when fn returns.
@@ -88,111 +66,6 @@ export function withWasmBytes(module, bytes, fn) {
     return fn(ptr, bytes.length);
   } finally {
     module._free(ptr);
-  }
-}
-
-/** Builds the operation stream documented in wasm/bindings.cc. */
-export class OpWriter {
-  constructor() {
-    this.#use(new Uint8Array(1 << 16));
-    this.pos = 0;
-  }
-
-  #use(buf) {
-    this.buf = buf;
-    this.view = new DataView(buf.buffer);
-    this.nodeBuf = utf8Write === null ? null : NodeBuffer.from(buf.buffer, buf.byteOffset, buf.length);
-  }
-
-  #reserve(n) {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const bigger = new Uint8Array(size);
-    bigger.set(this.buf.subarray(0, this.pos));
-    this.#use(bigger);
-  }
-
-  // The UTF-8 of `s` at `at` (room for 3 bytes per UTF-16 unit is reserved);
-  // returns its length.
-  #utf8(s, at) {
-    const n = s.length;
-    if (n <= SHORT_STRING) {
-      const buf = this.buf;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0x7f) break;
-        buf[at + i] = c;
-      }
-      if (i === n) return n;
-    }
-    return this.nodeBuf !== null ? utf8Write.call(this.nodeBuf, s, at) : encoder.encodeInto(s, this.buf.subarray(at)).written;
-  }
-
-  // Writes a u32 length and the UTF-8 bytes of `s` (or the bytes, with a
-  // prefix byte if given); returns the number of payload bytes.
-  #field(data, prefix = -1) {
-    if (typeof data === 'string') {
-      this.#reserve(4 + data.length * 3);
-      const written = this.#utf8(data, this.pos + 4);
-      this.view.setUint32(this.pos, written, true);
-      this.pos += 4 + written;
-      return written;
-    }
-    const extra = prefix >= 0 ? 1 : 0;
-    this.#reserve(4 + extra + data.length);
-    this.view.setUint32(this.pos, data.length + extra, true);
-    if (extra) this.buf[this.pos + 4] = prefix;
-    this.buf.set(data, this.pos + 4 + extra);
-    this.pos += 4 + extra + data.length;
-    return data.length + extra;
-  }
-
-  #u8(v) {
-    this.#reserve(1);
-    this.buf[this.pos++] = v;
-  }
-
-  /** Appends a put; returns the bytes of key and value together. */
-  put(key, value, bytesPrefix) {
-    this.#u8(1);
-    return this.#field(key) + this.#field(value, bytesPrefix);
-  }
-
-  delete(key) {
-    this.#u8(2);
-    return this.#field(key);
-  }
-
-  clear() {
-    this.#u8(3);
-  }
-
-  /** Starts a batch of `count` operations. */
-  batch(count) {
-    this.#u8(4);
-    this.#reserve(4);
-    this.view.setUint32(this.pos, count, true);
-    this.pos += 4;
-  }
-
-  mark() {
-    return this.pos;
-  }
-
-  rewind(mark) {
-    this.pos = mark;
-  }
-
-  get empty() {
-    return this.pos === 0;
-  }
-
-  take() {
-    const out = this.buf.subarray(0, this.pos);
-    this.pos = 0;
-    return out;
   }
 }
 

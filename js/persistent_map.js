@@ -6,7 +6,8 @@
 // records and handed to the backend in one piece per turn of the event loop
 // (group commit). See README.md for the contract.
 
-import { Core, OpWriter, loadCore } from './core.js';
+import { Core, loadCore } from './core.js';
+import { OpWriter } from './op_writer.js';
 import { BYTES_TAG, checkCodec, jsonCodec } from './codec.js';
 import { csvChunks, csvError, exportOptions, readCsvEntries, storedToText, textToStored } from './csv.js';
 import { PersistentMapError, invalidRange, invalidType, statusError } from './errors.js';

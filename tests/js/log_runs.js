@@ -2,7 +2,8 @@
 // WebAssembly core: the header of a new store, then one run of records per
 // group commit; and a log read back as its entries. For backend tests that
 // need real records rather than arbitrary bytes (table-shaped backends).
-import { Core, OpWriter, loadCore } from '../../js/core.js';
+import { Core, loadCore } from '../../js/core.js';
+import { OpWriter } from '../../js/op_writer.js';
 
 const OPTIONS = { maxRecordSize: 1 << 20, recovery: 'strict', compaction: { ratio: 2, minBytes: 0, auto: false } };
 const encoder = new TextEncoder();

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PersistentMap } from '../../js/index.js';
-import { Core, OpWriter, loadCore } from '../../js/core.js';
+import { Core, loadCore } from '../../js/core.js';
+import { OpWriter } from '../../js/op_writer.js';
 import { MemoryBackend } from '../../js/backends/memory.js';
 
 let dir;

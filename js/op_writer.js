@@ -1,0 +1,113 @@
+// OpWriter: the operation stream (wasm/bindings.cc) that carries a group
+// of writes into the WebAssembly core in one piece.
+
+import { NodeBuffer, encoder, utf8Write } from './utf8.js';
+
+// Strings up to this length are tried as ASCII in a loop, which is cheaper
+// than a call into the runtime.
+const SHORT_STRING = 32;
+
+/** Builds the operation stream documented in wasm/bindings.cc. */
+export class OpWriter {
+  constructor() {
+    this.#use(new Uint8Array(1 << 16));
+    this.pos = 0;
+  }
+
+  #use(buf) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer);
+    this.nodeBuf = utf8Write === null ? null : NodeBuffer.from(buf.buffer, buf.byteOffset, buf.length);
+  }
+
+  #reserve(n) {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const bigger = new Uint8Array(size);
+    bigger.set(this.buf.subarray(0, this.pos));
+    this.#use(bigger);
+  }
+
+  // The UTF-8 of `s` at `at` (room for 3 bytes per UTF-16 unit is reserved);
+  // returns its length.
+  #utf8(s, at) {
+    const n = s.length;
+    if (n <= SHORT_STRING) {
+      const buf = this.buf;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[at + i] = c;
+      }
+      if (i === n) return n;
+    }
+    return this.nodeBuf !== null ? utf8Write.call(this.nodeBuf, s, at) : encoder.encodeInto(s, this.buf.subarray(at)).written;
+  }
+
+  // Writes a u32 length and the UTF-8 bytes of `s` (or the bytes, with a
+  // prefix byte if given); returns the number of payload bytes.
+  #field(data, prefix = -1) {
+    if (typeof data === 'string') {
+      this.#reserve(4 + data.length * 3);
+      const written = this.#utf8(data, this.pos + 4);
+      this.view.setUint32(this.pos, written, true);
+      this.pos += 4 + written;
+      return written;
+    }
+    const extra = prefix >= 0 ? 1 : 0;
+    this.#reserve(4 + extra + data.length);
+    this.view.setUint32(this.pos, data.length + extra, true);
+    if (extra) this.buf[this.pos + 4] = prefix;
+    this.buf.set(data, this.pos + 4 + extra);
+    this.pos += 4 + extra + data.length;
+    return data.length + extra;
+  }
+
+  #u8(v) {
+    this.#reserve(1);
+    this.buf[this.pos++] = v;
+  }
+
+  /** Appends a put; returns the bytes of key and value together. */
+  put(key, value, bytesPrefix) {
+    this.#u8(1);
+    return this.#field(key) + this.#field(value, bytesPrefix);
+  }
+
+  delete(key) {
+    this.#u8(2);
+    return this.#field(key);
+  }
+
+  clear() {
+    this.#u8(3);
+  }
+
+  /** Starts a batch of `count` operations. */
+  batch(count) {
+    this.#u8(4);
+    this.#reserve(4);
+    this.view.setUint32(this.pos, count, true);
+    this.pos += 4;
+  }
+
+  mark() {
+    return this.pos;
+  }
+
+  rewind(mark) {
+    this.pos = mark;
+  }
+
+  get empty() {
+    return this.pos === 0;
+  }
+
+  take() {
+    const out = this.buf.subarray(0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+}
