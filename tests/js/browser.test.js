@@ -6,18 +6,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { launchProfile, newProfileDir } from '../browser/chromium.js';
-import { serve } from '../browser/server.js';
+import { useBrowser } from './browser_fixture.js';
 
 const KINDS = ['opfs', 'indexeddb', 'sqlite'];
 const root = fileURLToPath(new URL('../..', import.meta.url));
-let server;
-let profile;
-let context;
+const browser = useBrowser();
 
-async function openHarness(ctx = context) {
+async function openHarness(ctx = browser.context) {
   const page = await ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${server.url}/tests/browser/harness.html`);
+  await page.goto(`${browser.server.url}/tests/browser/harness.html`);
   await page.waitForFunction(() => window.harnessReady === true);
   return page;
 }
@@ -25,18 +23,6 @@ async function openHarness(ctx = context) {
 function run(page, scenario, ...args) {
   return page.evaluate(([s, a]) => window.scenarios[s](...a), [scenario, args]);
 }
-
-beforeAll(async () => {
-  server = await serve();
-  profile = newProfileDir();
-  context = await launchProfile(profile);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await server?.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-});
 
 describe.each(KINDS)('the %s backend', (kind) => {
   test('passes the backend conformance suite and the model-based API sequence', async () => {
@@ -113,8 +99,8 @@ describe.each(KINDS)('the %s backend', (kind) => {
       // sqlite's pool holds two access handles, and Chromium grants each
       // quota in steps of at least 1 MiB: it needs more room to open at all.
       const quotaSize = kind === 'sqlite' ? 8 << 20 : 2 << 20;
-      await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize });
-      await page.goto(`${server.url}/tests/browser/harness.html`);
+      await cdp.send('Storage.overrideQuotaForOrigin', { origin: browser.server.url, quotaSize });
+      await page.goto(`${browser.server.url}/tests/browser/harness.html`);
       await page.waitForFunction(() => window.harnessReady === true);
       const writes = kind === 'sqlite' ? 24 : 8;
       const r = await run(page, 'quota', kind, 'quota', durability, writes);
@@ -163,27 +149,27 @@ describe.each(KINDS)('the %s backend', (kind) => {
 
 describe('an OPFS worker that fails', () => {
   const WORKER = '/js/backends/opfs_worker.js';
-  afterEach(() => server.override(WORKER, null));
+  afterEach(() => browser.server.override(WORKER, null));
 
   test.each([
     ['is not found', { status: 404 }],
     ['throws as it starts', { body: "throw new Error('broken worker');" }],
   ])('and %s: open rejects at once with a fatal IO error and frees the lock', async (_, reply) => {
     const page = await openHarness();
-    server.override(WORKER, reply);
+    browser.server.override(WORKER, reply);
     const { open, ms, lockHeld } = await run(page, 'workerFailsToStart', 'dead-worker');
     expect(open).toMatchObject({ settled: true, ok: false, code: 'IO', fatal: true });
     expect(open.message).toMatch(/OPFS worker of store 'dead-worker'/);
     expect(ms).toBeLessThan(3000);
     expect(lockHeld).toBe(false);
-    server.override(WORKER, null);
+    browser.server.override(WORKER, null);
     expect(await run(page, 'tryOpen', 'opfs', 'dead-worker')).toMatchObject({ ok: true, entries: [] });
     await page.close();
   });
 
   test.each(['strict', 'relaxed'])('under an open map (%s): the store fails at once with a fatal IO error, close settles and frees the lock', async (durability) => {
     const page = await openHarness();
-    server.override(WORKER, { body: `import '/tests/browser/crash_on_marker.js'; import '${WORKER}?real';` });
+    browser.server.override(WORKER, { body: `import '/tests/browser/crash_on_marker.js'; import '${WORKER}?real';` });
     const r = await run(page, 'workerCrashes', 'crashing-worker', durability);
     const fatalIo = { settled: true, ok: false, code: 'IO', fatal: true };
     if (durability === 'strict') {
@@ -200,7 +186,7 @@ describe('an OPFS worker that fails', () => {
     expect(r.flush).toMatchObject({ settled: true, ok: false, code: 'CLOSED' });
     expect(r.state).toBe('failed');
     expect(r.lockHeld).toBe(false);
-    server.override(WORKER, null);
+    browser.server.override(WORKER, null);
     expect(await run(page, 'tryOpen', 'opfs', 'crashing-worker')).toMatchObject({ ok: true, entries: [['a', 1]] });
     await page.close();
   });
@@ -232,8 +218,8 @@ test('an app built with Vite loads the library and its .wasm in the browser', as
     build: { outDir, target: 'esnext', emptyOutDir: true },
   });
   expect(fs.readdirSync(path.join(outDir, 'assets')).some((f) => f.endsWith('.wasm'))).toBe(true);
-  const page = await context.newPage();
-  await page.goto(`${server.url}/build/vite-app/index.html`);
+  const page = await browser.context.newPage();
+  await page.goto(`${browser.server.url}/build/vite-app/index.html`);
   await page.waitForFunction(() => window.viteResult !== undefined, null, { timeout: 20000 });
   expect(await page.evaluate(() => window.viteResult)).toEqual({ backend: 'opfs', entries: [['greeting', 'hello from vite']] });
   await page.close();

@@ -6,28 +6,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
-import { launchProfile, newProfileDir } from '../browser/chromium.js';
-import { serve } from '../browser/server.js';
+import { useBrowser } from './browser_fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-let server;
-let profile;
-let context;
-
-beforeAll(async () => {
-  server = await serve();
-  profile = newProfileDir();
-  context = await launchProfile(profile);
-});
-
-afterAll(async () => {
-  await context?.close();
-  await server?.close();
-  fs.rmSync(profile, { recursive: true, force: true });
-});
+const browser = useBrowser();
 
 async function resultOf(url, global) {
-  const page = await context.newPage();
+  const page = await browser.context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(url);
   await page.waitForFunction((g) => window[g] !== undefined, global, { timeout: 30000 });
@@ -53,18 +38,18 @@ test('an app built with Vite that imports the sqlite entry point gets a bundled 
   // The worker was bundled (sqlite-wasm inside it), not copied as a file
   // whose bare import cannot resolve.
   expect(fs.readFileSync(path.join(outDir, 'assets', worker), 'utf8')).not.toContain("from '@sqlite.org/sqlite-wasm'");
-  expect(await resultOf(`${server.url}/build/vite-sqlite-app/index.html`, 'viteResult'))
+  expect(await resultOf(`${browser.server.url}/build/vite-sqlite-app/index.html`, 'viteResult'))
     .toEqual({ entries: [['greeting', 'hello from sqlite in vite']] });
 }, 120000);
 
 test('without a bundler, backend \'sqlite\' by name loads on first use and finds sqlite-wasm through the import map', async () => {
-  const [first, second] = await resultOf(`${server.url}/tests/browser/sqlite_lazy.html`, 'lazyResult');
+  const [first, second] = await resultOf(`${browser.server.url}/tests/browser/sqlite_lazy.html`, 'lazyResult');
   expect(first).toEqual({ ok: true, entries: [['k', { v: [1, 2] }]] });
   expect(second).toEqual({ ok: true, entries: [['k', { v: [1, 2] }]] });
 }, 60000);
 
 test('without a bundler or an import map, the open fails at once with an error that says what to do, and frees the lock', async () => {
-  const [first, second] = await resultOf(`${server.url}/tests/browser/sqlite_no_map.html`, 'lazyResult');
+  const [first, second] = await resultOf(`${browser.server.url}/tests/browser/sqlite_no_map.html`, 'lazyResult');
   for (const r of [first, second]) {
     expect(r).toMatchObject({ ok: false, code: 'IO' });
     expect(r.message).toMatch(/import map or pass \{ moduleUrl \}/);

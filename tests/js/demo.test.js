@@ -6,28 +6,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchProfile, newProfileDir } from '../browser/chromium.js';
-import { serve } from '../browser/server.js';
+import { useBrowser } from './browser_fixture.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-let server;
-let profile;
-let context;
-
-beforeAll(async () => {
-  server = await serve();
-  profile = newProfileDir();
-  context = await launchProfile(profile);
-});
+const browser = useBrowser();
 
 // A failed test must not leave a tab holding the store's lock.
 afterEach(async () => {
-  for (const page of context.pages()) await page.close();
-});
-
-afterAll(async () => {
-  await context?.close();
-  await server?.close();
-  if (profile) fs.rmSync(profile, { recursive: true, force: true });
+  for (const page of browser.context.pages()) await page.close();
 });
 
 /** Waits until the storage panel is no longer busy opening a store. */
@@ -36,9 +22,9 @@ async function settled(page) {
 }
 
 async function openDemo() {
-  const page = await context.newPage();
+  const page = await browser.context.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
-  await page.goto(`${server.url}/demo/`);
+  await page.goto(`${browser.server.url}/demo/`);
   await settled(page);
   return page;
 }
@@ -182,8 +168,8 @@ test('a backend that fails to open shows its error, and another one can be chose
   try {
     const page = await ctx.newPage();
     const cdp = await ctx.newCDPSession(page);
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 0 });
-    await page.goto(`${server.url}/demo/`);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: browser.server.url, quotaSize: 0 });
+    await page.goto(`${browser.server.url}/demo/`);
     await settled(page);
     expect(await page.getByRole('status').textContent()).toBe("Could not open 'demo-tasks' with OPFS.");
     expect(await page.getByRole('alert').textContent()).toMatch(/^The browser gives this site no more storage space \(OPFS append of 'demo-tasks': .+\)\.$/);
