@@ -38,7 +38,7 @@ class SnapshotBackend {
 }
 
 /** 'fs' or 'sqlite' for `file`: what the file holds, else its name says. */
-export function storeKind(file, requested) {
+function storeKind(file, requested) {
   if (requested) return requested;
   let fd;
   try {
@@ -63,6 +63,7 @@ function notFound(file) {
 async function openStore(inv, { readOnly, create }) {
   const { file } = inv;
   const kind = storeKind(file, inv.backend);
+  inv.kind = kind; // for stat
   const options = { recovery: inv.recovery };
   if (!create && !fs.existsSync(file)) throw notFound(file);
   if (kind === 'fs' && readOnly) {
@@ -101,7 +102,7 @@ export async function stat(inv, out) {
     const s = map.stats();
     const lines = [
       `path: ${inv.file}`,
-      `backend: ${storeKind(inv.file, inv.backend)}`,
+      `backend: ${inv.kind}`,
       `entries: ${s.size}`,
       `generation: ${s.generation}`,
       `live records: ${s.liveRecords}`,

@@ -5,6 +5,8 @@
 //
 // This file parses the command line and maps errors to exit codes, which are
 // those of the native `pmap` CLI; js/cli/commands.js holds the commands.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as commands from './commands.js';
 
 const EXIT_USAGE = 64; // EX_USAGE
@@ -183,8 +185,6 @@ export async function main(argv, { stdout = process.stdout, stderr = process.std
 }
 
 // Run when executed (also through the npm bin symlink), not when imported.
-const { realpathSync } = await import('node:fs');
-const { fileURLToPath } = await import('node:url');
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
   process.exitCode = await main(process.argv.slice(2));
 }
