@@ -151,6 +151,11 @@ export class Core {
     return this.module.HEAPU8.slice(at, at + n);
   }
 
+  /** Forgets the pending log bytes without copying them out. */
+  dropPending() {
+    this.engine.takePending();
+  }
+
   shouldCompact() {
     return this.engine.shouldCompact();
   }

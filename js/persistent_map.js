@@ -12,6 +12,7 @@ import { BYTES_TAG, checkCodec, jsonCodec } from './codec.js';
 import { csvChunks, csvError, exportOptions, readCsvEntries, storedToText, textToStored } from './csv.js';
 import { PersistentMapError, invalidRange, invalidType, statusError } from './errors.js';
 import { MemoryBackend } from './backends/memory.js';
+import { encoder } from './utf8.js';
 
 const MiB = 1 << 20;
 const DEFAULTS = Object.freeze({
@@ -420,7 +421,7 @@ export class PersistentMap {
     if (!this.#putBatch(list)) {
       throw invalidRange(`the batch takes more than maxRecordSize (${this.#options.maxRecordSize}) bytes; split it`);
     }
-    this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
+    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
     return this.#commit();
   }
 
@@ -484,7 +485,7 @@ export class PersistentMap {
     this.#loadAll();
     const keys = Array.from(this.#entries.keys());
     const values = Array.from(this.#entries.values());
-    const json = this.#codec === jsonCodec;
+    const json = this.#asText;
     return csvChunks(keys, values, (stored) => storedToText(stored, json), opts);
   }
 
@@ -495,7 +496,7 @@ export class PersistentMap {
    */
   async importCSV(source) {
     this.#checkWritable();
-    const json = this.#codec === jsonCodec;
+    const json = this.#asText;
     const list = [];
     const lines = [];
     let units = 0;
@@ -520,7 +521,7 @@ export class PersistentMap {
     if (list.length === 0) return 0;
     // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
     if (units <= this.#options.maxRecordSize && this.#putBatch(list)) {
-      this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
+      if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
       await this.#commit();
     } else {
       await this.#putViaSnapshot(list, lines);
@@ -548,7 +549,7 @@ export class PersistentMap {
       this.#frozen?.delete(key);
     }
     this.#snapshotCommit = true;
-    this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
+    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
     const done = this.#commit();
     this.#appliedSeq = this.#seq;
     return done;
@@ -579,7 +580,6 @@ export class PersistentMap {
   }
 
   async #close() {
-    if (this.#state === 'closed') return;
     let error = null;
     if (this.#state === 'open') {
       try {
@@ -643,17 +643,17 @@ export class PersistentMap {
   #encode(value) {
     const encoded = this.#codec.encode(value);
     // new Uint8Array(x) copies; a Buffer's slice() would only be a view.
-    if (this.#codec === jsonCodec) return typeof encoded === 'string' ? encoded : new Uint8Array(encoded);
+    if (this.#asText) return typeof encoded === 'string' ? encoded : new Uint8Array(encoded);
     if (typeof encoded === 'string') {
       if (!wellFormed(encoded)) throw invalidType('codec.encode returned a string with a lone surrogate');
-      return new TextEncoder().encode(encoded);
+      return encoder.encode(encoded);
     }
     if (!(encoded instanceof Uint8Array)) throw invalidType('codec.encode must return a Uint8Array or a string');
     return new Uint8Array(encoded);
   }
 
   #bytesPrefix(stored) {
-    return this.#codec === jsonCodec && typeof stored !== 'string' ? BYTES_TAG : -1;
+    return this.#asText && typeof stored !== 'string' ? BYTES_TAG : -1;
   }
 
   #decode(stored) {
@@ -779,22 +779,16 @@ export class PersistentMap {
       return;
     }
     // Failed or closed: nothing more will be written.
-    const err = this.#failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
-    this.#settle(Infinity, err);
-    for (const w of this.#syncWaiters.splice(0)) w.reject(err);
-    for (const w of this.#compactWaiters.splice(0)) w.reject(err);
+    this.#rejectAll(this.#failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`));
   }
 
   // Writes everything applied so far as one snapshot that replaces the log.
   async #commitSnapshot() {
     this.#snapshotCommit = false;
     const upto = this.#appliedSeq;
-    this.#core.takePending(); // these records reach the log inside the snapshot
+    this.#core.dropPending(); // these records reach the log inside the snapshot
     try {
-      const snapshot = this.#core.encodeSnapshot();
-      await this.#backend.replace(snapshot);
-      this.#core.snapshotInstalled();
-      this.#logBytes = snapshot.length;
+      await this.#replaceLog();
     } catch (err) {
       await this.#rollBack(err);
       return;
@@ -802,13 +796,18 @@ export class PersistentMap {
     this.#settle(upto, null);
   }
 
+  // Replaces the log with a snapshot of the core's entries.
+  async #replaceLog() {
+    const snapshot = this.#core.encodeSnapshot();
+    await this.#backend.replace(snapshot);
+    this.#core.snapshotInstalled();
+    this.#logBytes = snapshot.length;
+  }
+
   async #compactNow() {
     const waiters = this.#compactWaiters.splice(0);
     try {
-      const snapshot = this.#core.encodeSnapshot();
-      await this.#backend.replace(snapshot);
-      this.#core.snapshotInstalled();
-      this.#logBytes = snapshot.length;
+      await this.#replaceLog();
       for (const w of waiters) w.resolve();
     } catch (err) {
       for (const w of waiters) w.reject(err);
@@ -865,6 +864,11 @@ export class PersistentMap {
     if (this.#state !== 'open') return;
     this.#state = 'failed';
     this.#failure = error;
+    this.#rejectAll(error);
+  }
+
+  // Rejects every write, flush and compaction still waiting.
+  #rejectAll(error) {
     this.#settle(Infinity, error);
     for (const w of this.#syncWaiters.splice(0)) w.reject(error);
     for (const w of this.#compactWaiters.splice(0)) w.reject(error);

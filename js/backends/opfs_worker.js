@@ -11,6 +11,8 @@
 // the log must stay a prefix of what was acknowledged: the worker cuts off
 // what the write may have left and refuses every later request but close.
 
+import { concatBytes } from './bytes.js';
+
 let dir = null;
 let name = null;
 let generation = 0;
@@ -163,7 +165,7 @@ function writeAt(bytes) {
 // cut back to before them, and the page is told (they were acknowledged).
 function writeWaiting() {
   if (waiting.length === 0) return;
-  const bytes = waiting.length === 1 ? waiting[0] : concat(waiting);
+  const bytes = waiting.length === 1 ? waiting[0] : concatBytes(waiting);
   waiting = [];
   waitingBytes = 0;
   const before = size;
@@ -179,16 +181,6 @@ function writeWaiting() {
     }
     self.postMessage({ ok: false, error: failed, deferred: true });
   }
-}
-
-function concat(chunks) {
-  const out = new Uint8Array(waitingBytes);
-  let pos = 0;
-  for (const c of chunks) {
-    out.set(c, pos);
-    pos += c.length;
-  }
-  return out;
 }
 
 async function handleRequest(msg) {
