@@ -46,3 +46,10 @@ export function fromSystemError(err, what) {
   const detail = err && err.message ? err.message : String(err);
   return new PersistentMapError(code, `${what}: ${detail}`, { cause: err });
 }
+
+/** Rebuilds a PersistentMapError a worker sent as { code, message, fatal }. */
+export function errorFromWorker(e) {
+  const err = new PersistentMapError(e.code, e.message);
+  if (e.fatal) err.fatal = true;
+  return err;
+}

@@ -31,7 +31,6 @@ export class LockFile {
     this.path = `${file}.lock`;
     this.held = false;
     /** Set by acquire(): the previous writer did not release the lock (it crashed). */
-    this.wasStale = false;
   }
 
   /** Takes the lock or throws LOCKED naming the holder. */
@@ -61,7 +60,6 @@ export class LockFile {
         throw new PersistentMapError('LOCKED', `store ${this.file} is locked by process ${holder}; close it there first (if that process is not using the store, delete ${this.path})`);
       }
       // Empty (released by a native writer) or its process is gone: stale.
-      this.wasStale ||= Number.isInteger(holder);
       try {
         fs.unlinkSync(this.path);
       } catch (err) {

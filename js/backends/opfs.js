@@ -16,7 +16,7 @@
 // through `onfailure`, and the worker cuts the log back to the last good
 // batch so that a reopen finds a prefix of what was acknowledged.
 
-import { PersistentMapError } from '../errors.js';
+import { PersistentMapError, errorFromWorker } from '../errors.js';
 import { acquireWebLock } from './web_lock.js';
 
 // At most this many relaxed appends (or bytes) are posted without a reply;
@@ -26,12 +26,6 @@ import { acquireWebLock } from './web_lock.js';
 // yield to the event loop now and then.
 const MAX_UNCONFIRMED = 256;
 const MAX_UNCONFIRMED_BYTES = 1 << 20;
-
-function toError(e) {
-  const err = new PersistentMapError(e.code, e.message);
-  if (e.fatal) err.fatal = true;
-  return err;
-}
 
 export class OpfsBackend {
   /** Set by the map: called once with the fatal error when a failure is found after a write was acknowledged. */
@@ -75,7 +69,7 @@ export class OpfsBackend {
   #onMessage(event) {
     const { id, ok, result, error, deferred } = event.data;
     if (deferred) {
-      const err = toError(error);
+      const err = errorFromWorker(error);
       err.fatal = true;
       err.message += "; it had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it";
       this.#fail(err);
@@ -91,7 +85,7 @@ export class OpfsBackend {
       this.#unconfirmedBytes = 0;
       call.resolve(result);
     } else {
-      call.reject(toError(error));
+      call.reject(errorFromWorker(error));
     }
   }
 

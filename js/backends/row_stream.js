@@ -5,11 +5,10 @@
 // whole table crosses a worker boundary or into WebAssembly in one copy.
 
 export class RowStream {
-  constructor(capacity = 1 << 16) {
-    this.buf = new Uint8Array(capacity);
+  constructor() {
+    this.buf = new Uint8Array(1 << 16);
     this.view = new DataView(this.buf.buffer);
     this.length = 0;
-    this.rows = 0;
   }
 
   #reserve(n) {
@@ -33,7 +32,6 @@ export class RowStream {
   add(key, value) {
     this.#field(key);
     this.#field(value);
-    this.rows++;
   }
 
   /** The packed rows (a view of the internal buffer). */

@@ -10,19 +10,13 @@
 // js/browser.js so that bundlers meet @sqlite.org/sqlite-wasm (an optional
 // peer, ~1 MB) only in apps that import it.
 
-import { PersistentMapError } from '../errors.js';
+import { PersistentMapError, errorFromWorker } from '../errors.js';
 import { registerBackend } from '../persistent_map.js';
 import { sqliteStoreDirectory } from './sqlite_paths.js';
 import { TableBackend } from './table_backend.js';
 import { acquireWebLock } from './web_lock.js';
 
 const SQLITE_PACKAGE = '@sqlite.org/sqlite-wasm';
-
-function toError(e) {
-  const err = new PersistentMapError(e.code, e.message);
-  if (e.fatal) err.fatal = true;
-  return err;
-}
 
 /** Where the page's import map sends @sqlite.org/sqlite-wasm, or undefined. */
 function importMapUrl() {
@@ -61,7 +55,7 @@ class WorkerSqliteStore {
     if (!call) return;
     this.calls.delete(id);
     if (ok) call.resolve(result);
-    else call.reject(toError(error));
+    else call.reject(errorFromWorker(error));
   }
 
   // The worker failed to start or died: nothing it was doing can be trusted.
@@ -98,17 +92,21 @@ class WorkerSqliteStore {
     return this.#call('load');
   }
 
-  // The run's bytes are copied and transferred: the caller may reuse its buffer.
   apply(change, { sync = false } = {}) {
-    const bytes = change.bytes.slice();
-    const ops = change.ops.slice();
-    return this.#call('apply', { change: { bytes, ops, generation: change.generation }, sync }, [bytes.buffer, ops.buffer]);
+    return this.#send('apply', change, { sync });
   }
 
   replace(change) {
+    return this.#send('replace', change, {});
+  }
+
+  // The run's bytes are copied and transferred: the caller may reuse its
+  // buffer. The ops are TableLog.decode's own copy (table_backend.js does
+  // not use them again), so they are transferred as they are.
+  #send(op, change, extra) {
     const bytes = change.bytes.slice();
-    const ops = change.ops.slice();
-    return this.#call('replace', { change: { bytes, ops, generation: change.generation } }, [bytes.buffer, ops.buffer]);
+    const { ops } = change;
+    return this.#call(op, { change: { bytes, ops, generation: change.generation }, ...extra }, [bytes.buffer, ops.buffer]);
   }
 
   sync() {

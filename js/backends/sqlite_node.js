@@ -17,7 +17,7 @@ const SQLITE_PACKAGE = '@sqlite.org/sqlite-wasm';
 let sqlitePromise = null;
 
 /** The sqlite-wasm module, initialised once per process. */
-export function loadSqlite() {
+function loadSqlite() {
   sqlitePromise ??= (async () => {
     let init;
     try {
