@@ -201,9 +201,8 @@ Status FaultInjectionFs::ListDir(const std::string& dir, std::vector<std::string
   return base_->ListDir(dir, names);
 }
 
-Status FaultInjectionFs::Lock(const std::string& path, bool exclusive,
-                              std::unique_ptr<FileLock>* lock) {
-  return base_->Lock(path, exclusive, lock);
+Status FaultInjectionFs::LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) {
+  return base_->LockFile(path, lock);
 }
 
 void FaultInjectionFs::SimulateCrash() {

@@ -47,7 +47,7 @@ class FaultInjectionFs final : public FileSystem {
   Status Remove(const std::string& path) override;
   Status SyncDir(const std::string& dir) override;
   Status ListDir(const std::string& dir, std::vector<std::string>* names) override;
-  Status Lock(const std::string& path, bool exclusive, std::unique_ptr<FileLock>* lock) override;
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override;
 
  private:
   class File;

@@ -1,15 +1,16 @@
 // The Node.js file-system backend: the store is one log file; compaction
-// writes `<file>.compact-<n>.tmp`, fsyncs it, renames it over the log and
-// fsyncs the directory (docs/FORMAT.md). One writer at a time: the lock file
-// `<file>.lock` holds the writer's process id, the same protocol as the
-// native pmap library, and a lock whose process is gone is stale and taken
-// over.
+// writes `<file>.compact-<random>.tmp` (created exclusively, so a planted
+// file or symlink is never written through), fsyncs it, takes the writer's
+// lock of the new file, renames it over the log and fsyncs the directory
+// (docs/FORMAT.md). One writer at a time: the writer's lock (store_lock.js),
+// which the native pmap library takes too.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PersistentMapError, fromSystemError } from '../errors.js';
-import { LockFile } from './lock_file.js';
+import { lockStore } from './store_lock.js';
 
 // Appends up to this size are written synchronously (see append()); larger
 // ones go through the thread pool, so as not to hold up the event loop.
@@ -35,28 +36,21 @@ export class FsBackend {
   constructor(file) {
     this.file = path.resolve(file);
     this.dir = path.dirname(this.file);
-    this.lock = new LockFile(this.file);
+    this.lock = null;
     this.kind = 'log';
     this.fh = null;
     this.size = 0;
-    this.generation = 0;
   }
 
   async open() {
     if (!fs.existsSync(this.dir)) {
       throw new PersistentMapError('NOT_FOUND', `directory ${this.dir} does not exist; create it first`);
     }
-    this.lock.acquire();
+    this.lock = await lockStore(this.file); // creates the file if absent
     try {
       await this.#removeOrphans();
-      let bytes;
-      try {
-        bytes = asUint8Array(await fsp.readFile(this.file));
-      } catch (err) {
-        if (err.code !== 'ENOENT') throw err;
-        bytes = new Uint8Array(0);
-      }
-      this.fh = await fsp.open(this.file, fs.existsSync(this.file) ? 'r+' : 'w+');
+      this.fh = await fsp.open(this.file, 'r+');
+      const bytes = asUint8Array(await this.fh.readFile());
       this.size = bytes.length;
       if (bytes.length === 0) await syncDir(this.dir); // the new file's name
       return bytes;
@@ -128,26 +122,32 @@ export class FsBackend {
   }
 
   async replace(bytes) {
-    const tmp = `${this.file}.compact-${++this.generation}-${process.pid}.tmp`;
+    const tmp = `${this.file}.compact-${crypto.randomBytes(8).toString('hex')}.tmp`;
+    let fh = null;
+    let next = null;
     try {
-      const fh = await fsp.open(tmp, 'w');
-      try {
-        await fh.writeFile(bytes);
-        await fh.datasync();
-      } finally {
-        await fh.close();
-      }
+      fh = await fsp.open(tmp, 'wx', 0o644);
+      await fh.writeFile(bytes);
+      await fh.datasync();
+      // The new log's lock is taken before it gets the store's name, so an
+      // opener who finds the new file finds it locked.
+      next = await lockStore(tmp, { create: false });
       await fsp.rename(tmp, this.file);
     } catch (err) {
-      await fsp.unlink(tmp).catch(() => {});
+      next?.release();
+      await fh?.close().catch(() => {});
+      if (fh) await fsp.unlink(tmp).catch(() => {});
       throw fromSystemError(err, `compaction of ${this.file} failed; the old log is unchanged`);
     }
     // The old log is gone: from here a failure cannot be undone.
+    this.lock.release();
+    this.lock = next;
+    const old = this.fh;
+    this.fh = fh; // the new log, by the descriptor that wrote it
+    this.size = bytes.length;
     try {
       await syncDir(this.dir);
-      await this.fh.close();
-      this.fh = await fsp.open(this.file, 'r+');
-      this.size = bytes.length;
+      await old.close();
     } catch (err) {
       const e = fromSystemError(err, `compaction of ${this.file} replaced the log but could not finish`);
       e.fatal = true;
@@ -160,7 +160,7 @@ export class FsBackend {
       if (this.fh) await this.fh.close();
     } finally {
       this.fh = null;
-      this.lock.release();
+      this.lock?.release();
     }
   }
 }

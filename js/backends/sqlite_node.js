@@ -3,12 +3,12 @@
 // open, written by @sqlite.org/sqlite-wasm through a VFS over Node's file
 // calls (sqlite_node_vfs.js). sqlite-wasm is an optional peer dependency,
 // imported only when a store of this kind is opened. One writer at a time:
-// the same `<file>.lock` protocol as the fs backend (lock_file.js).
+// the writer's lock of the database file, as for the fs backend (store_lock.js).
 
 import fs from 'node:fs';
 import path from 'node:path';
 import { PersistentMapError } from '../errors.js';
-import { LockFile } from './lock_file.js';
+import { lockStore } from './store_lock.js';
 import { installNodeVfs, lastVfsError } from './sqlite_node_vfs.js';
 import { SqliteRows } from './sqlite_rows.js';
 import { TableBackend } from './table_backend.js';
@@ -34,12 +34,12 @@ function loadSqlite() {
   return sqlitePromise;
 }
 
-// The row store: lock file, then the database on the Node VFS.
+// The row store: the writer's lock, then the database on the Node VFS.
 class NodeSqliteStore {
   constructor(file, fileSystem) {
     this.file = file;
     this.fileSystem = fileSystem;
-    this.lock = new LockFile(file);
+    this.lock = null;
     this.rows = null;
   }
 
@@ -49,7 +49,7 @@ class NodeSqliteStore {
       throw new PersistentMapError('NOT_FOUND', `directory ${dir} does not exist; create it first`);
     }
     const sqlite3 = await loadSqlite();
-    this.lock.acquire();
+    this.lock = await lockStore(this.file); // creates the (empty) database file if absent
     let db = null;
     try {
       const vfs = installNodeVfs(sqlite3, this.fileSystem);
@@ -94,7 +94,7 @@ class NodeSqliteStore {
       this.rows?.close();
     } finally {
       this.rows = null;
-      this.lock.release();
+      this.lock?.release();
     }
   }
 }
@@ -116,8 +116,14 @@ export class SqliteBackend extends TableBackend {
   /** Deletes a closed store's database and journal (LOCKED if it is open). */
   static async destroy(file) {
     const resolved = path.resolve(file);
-    const lock = new LockFile(resolved);
-    lock.acquire();
+    let lock;
+    try {
+      lock = await lockStore(resolved, { create: false });
+    } catch (err) {
+      if (err.code !== 'NOT_FOUND') throw err;
+      fs.rmSync(`${resolved}-journal`, { force: true });
+      return;
+    }
     try {
       for (const f of [resolved, `${resolved}-journal`]) fs.rmSync(f, { force: true });
     } finally {

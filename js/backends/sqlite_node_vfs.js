@@ -6,7 +6,7 @@
 //
 // Locking is bookkeeping only: Node cannot take the POSIX advisory locks
 // SQLite uses between processes, so one writer is enforced outside SQLite by
-// the store's lock file (lock_file.js). Version 1 I/O methods, so no shared
+// the store's writer lock (store_lock.js). Version 1 I/O methods, so no shared
 // memory and no WAL. Syncing follows SQLite's unix VFS: fdatasync or fsync
 // as asked, and the directory too after a journal or database file was
 // created or a journal deleted with syncDir.

@@ -51,10 +51,11 @@ class FileSystem {
   // Makes renames and creations in `dir` durable.
   virtual Status SyncDir(const std::string& dir) = 0;
   virtual Status ListDir(const std::string& dir, std::vector<std::string>* names) = 0;
-  // Takes an exclusive (or shared) lock on `path`, creating the file. A lock
-  // held elsewhere, by this process or another, gives Status::Locked.
-  virtual Status Lock(const std::string& path, bool exclusive,
-                      std::unique_ptr<FileLock>* lock) = 0;
+  // Takes the writer's lock of the file `path` names, creating the file
+  // (empty) if absent. Every name of one file shares one lock; a lock held
+  // elsewhere, by this process or another, gives Status::Locked. The POSIX
+  // lock is described in native/posix_lock.h.
+  virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
 };
 
 // The process-wide POSIX file system.

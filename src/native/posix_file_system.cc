@@ -1,17 +1,15 @@
-// POSIX implementation of FileSystem: open/write/fdatasync/rename/flock.
+// POSIX implementation of FileSystem: open/write/fdatasync/rename; the
+// writer's lock is in posix_lock.cc.
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <signal.h>
 #include <unistd.h>
-
-#include <cstdlib>
 
 #include <cstring>
 
 #include "native/file_system.h"
+#include "native/posix_lock.h"
 
 namespace pmap {
 namespace {
@@ -66,35 +64,6 @@ class PosixWritableFile final : public WritableFile {
   const std::string path_;
   int fd_;
 };
-
-class PosixFileLock final : public FileLock {
- public:
-  PosixFileLock(int fd, bool exclusive) : fd_(fd), exclusive_(exclusive) {}
-  ~PosixFileLock() override {
-    if (exclusive_ && ::ftruncate(fd_, 0) != 0) {
-      // The pid stays behind; it names a process that is gone, which the
-      // next opener treats as stale.
-    }
-    ::close(fd_);  // releases the flock
-  }
-
- private:
-  int fd_;
-  bool exclusive_;
-};
-
-// The JavaScript fs backend cannot flock: it records its pid in the lock
-// file instead (js/backends/fs.js). A live pid other than ours there means
-// a writer holds the store.
-pid_t LiveHolder(int fd) {
-  char buf[32] = {0};
-  ssize_t n = ::pread(fd, buf, sizeof(buf) - 1, 0);
-  if (n <= 0) return 0;
-  long pid = std::strtol(buf, nullptr, 10);
-  if (pid <= 0 || pid == ::getpid()) return 0;
-  if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return static_cast<pid_t>(pid);
-  return 0;
-}
 
 class PosixFs final : public FileSystem {
  public:
@@ -185,36 +154,8 @@ class PosixFs final : public FileSystem {
     return Status::OK();
   }
 
-  Status Lock(const std::string& path, bool exclusive,
-              std::unique_ptr<FileLock>* lock) override {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoStatus("cannot open lock file", path, errno);
-    // flock locks belong to the open file description, so a second open in
-    // this same process conflicts too; the kernel drops them if we crash.
-    if (::flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0) {
-      int err = errno;
-      ::close(fd);
-      if (err == EWOULDBLOCK) {
-        return Status::Locked(path + " is held by another process or another "
-                              "open store; close it first");
-      }
-      return ErrnoStatus("cannot lock", path, err);
-    }
-    if (pid_t holder = LiveHolder(fd)) {
-      ::close(fd);
-      return Status::Locked(path + " names process " + std::to_string(holder) +
-                            " as the writer; close the store there first");
-    }
-    if (exclusive) {
-      const std::string pid = std::to_string(::getpid()) + "\n";
-      if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-        int err = errno;
-        ::close(fd);
-        return ErrnoStatus("cannot write lock file", path, err);
-      }
-    }
-    lock->reset(new PosixFileLock(fd, exclusive));
-    return Status::OK();
+  Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) override {
+    return LockFileIdentity(path, lock);
   }
 };
 

@@ -39,13 +39,16 @@ Status Store::OpenFiles(RecoveryReport* report) {
       fs_->FileExists(path_).IsNotFound()) {
     return Status::NotFound("no store at " + path_);  // and leave no lock file
   }
-  Status s = fs_->Lock(path_ + ".lock", !options_.read_only, &lock_);
-  if (s.IsLocked()) {
-    return Status::Locked("store " + path_ + " is locked by another writer (" +
-                          s.message() + ")");
+  // A reader takes no lock: it reads the log as it is (a writer's atomic
+  // compaction renames a whole new file into place; a torn tail of a write
+  // in progress is left alone), and leaves nothing behind.
+  Status s;
+  if (!options_.read_only) {
+    s = fs_->LockFile(path_, &lock_);
+    if (s.IsLocked()) return Status::Locked("store " + s.message());
+    if (!s.ok()) return s;
+    RemoveOrphanTempFiles();
   }
-  if (!s.ok()) return s;
-  if (!options_.read_only) RemoveOrphanTempFiles();
 
   std::string contents;
   s = fs_->ReadFile(path_, &contents);
@@ -323,12 +326,17 @@ Status Store::CompactLocked() {
   }
   if (s.ok()) s = file->Sync();
   if (s.ok()) s = file->Close();
+  // The new log's lock is taken before it gets the store's name, so that an
+  // opener who finds the new file finds it locked.
+  std::unique_ptr<FileLock> next_lock;
+  if (s.ok()) s = fs_->LockFile(tmp, &next_lock);
   if (s.ok()) s = fs_->Rename(tmp, path_);
   if (!s.ok()) {
     file.reset();
     fs_->Remove(tmp);
     return s;
   }
+  lock_ = std::move(next_lock);
   // The old log is gone: from here a failure cannot be undone.
   s = fs_->SyncDir(DirName(path_));
   std::unique_ptr<WritableFile> log;

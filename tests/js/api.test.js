@@ -231,14 +231,6 @@ test('a second opener gets LOCKED with a message that says what to do', async ()
   await (await PersistentMap.open(file)).close();
 });
 
-test('a lock file left by a dead process is stale and taken over', async () => {
-  fs.writeFileSync(`${file}.lock`, '999999999\n');
-  const map = await PersistentMap.open(file);
-  await map.set('k', 1);
-  await map.close();
-  expect(fs.existsSync(`${file}.lock`)).toBe(false);
-});
-
 test('writes in the same tick become one record group; setMany is one atomic record', async () => {
   const map = await PersistentMap.open(file);
   await Promise.all([map.set('a', 1), map.set('b', 2), map.set('c', 3)]);

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PersistentMap } from '../../js/index.js';
-import { makeTempDir, removeTempDir } from './helpers.js';
+import { holdStore, makeTempDir, removeTempDir } from './helpers.js';
 
 const PMAP = fileURLToPath(new URL('../../build/pmap', import.meta.url));
 
@@ -123,9 +123,9 @@ test('while Node holds a store open, pmap set on it fails with exit code 3 (lock
   const r = pmap('set', file, 'k', '"from pmap"');
   expect({ status: r.status, stdoutEmpty: r.stdout === '' }).toEqual({ status: 3, stdoutEmpty: true });
   expect(r.stderr).toMatch(/lock/i);
-  // The refused writer changed nothing, and Node's lock is still there.
+  // The refused writer changed nothing, and Node's lock is still held.
   expect(map.get('k')).toBe('from node');
-  expect(fs.readFileSync(`${file}.lock`, 'utf8')).toBe(`${process.pid}\n`);
+  expect(pmap('set', file, 'k3', '1').status).toBe(3);
   await map.close();
 
   // Once Node closed it, pmap writes; and Node opens it again after pmap.
@@ -135,16 +135,13 @@ test('while Node holds a store open, pmap set on it fails with exit code 3 (lock
   await again.close();
 });
 
-test('a lock file left by a Node writer that died is stale, for pmap and for Node', async () => {
-  const map = await PersistentMap.open(file);
-  await map.set('k', 1);
-  await map.close();
-  // The lock a killed writer leaves behind: the pid of a process that is gone.
-  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  fs.writeFileSync(`${file}.lock`, `${dead.stdout}\n`);
+test('a Node writer killed with SIGKILL leaves no lock behind, for pmap or for Node', async () => {
+  const holder = await holdStore(file);
+  expect(pmap('set', file, 'k', '1').status).toBe(3);
+  await holder.kill();
   pmapOk('set', file, 'k', '2');
-  fs.writeFileSync(`${file}.lock`, `${dead.stdout}\n`);
   const again = await PersistentMap.open(file);
   expect([...again]).toStrictEqual([['k', 2]]);
   await again.close();
+  expect(fs.readdirSync(dir)).toEqual(['store.pmap']);
 });

@@ -6,6 +6,7 @@
 // The reference model is a plain JS Map: it already has the store's
 // semantics (a new key goes last, an update keeps its place, a delete keeps
 // the order of the rest, a re-insert goes last, clear empties).
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +21,34 @@ export function makeTempDir(prefix = 'pmap-test-') {
 /** Removes a directory made by makeTempDir (and everything in it). */
 export function removeTempDir(dir) {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+// ---- another process holding a store ----
+
+/**
+ * Starts a Node process that opens `file` with `backend` and holds it open.
+ * Resolves once it is open, to `{ pid, kill }`: kill() SIGKILLs it and
+ * resolves once it is gone.
+ */
+export async function holdStore(file, backend = 'fs') {
+  const index = new URL('../../js/index.js', import.meta.url).href;
+  const code = `const { PersistentMap } = await import(${JSON.stringify(index)});
+    await PersistentMap.open(${JSON.stringify(file)}, { backend: ${JSON.stringify(backend)} });
+    process.stdout.write('open\\n');
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (status) => reject(new Error(`the holding process exited with ${status}`)));
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    pid: child.pid,
+    kill: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
 let uniqueCounter = 0;

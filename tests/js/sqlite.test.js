@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PersistentMap, PersistentMapError, SqliteBackend, registerBackend } from '../../js/index.js';
-import { contents, makeTempDir, removeTempDir, uniqueName } from './helpers.js';
+import { contents, holdStore, makeTempDir, removeTempDir, uniqueName } from './helpers.js';
 
 let dir;
 beforeAll(() => {
@@ -223,18 +223,16 @@ test('a damaged database is refused with CORRUPT rather than loaded, even where 
   expect(error.message).toMatch(/is damaged \(PRAGMA quick_check/);
 });
 
-test('a store held by another live process is LOCKED; once that process is gone its lock is stale', async () => {
+test('a store held by another live process is LOCKED; once that process is killed the store opens', async () => {
   const file = newFile();
-  const holder = spawn('sleep', ['30']);
+  const holder = await holdStore(file, 'sqlite');
   try {
-    fs.writeFileSync(`${file}.lock`, `${holder.pid}\n`);
     const error = await PersistentMap.open(file, { backend: 'sqlite' }).catch((e) => e);
     expect(error).toBeInstanceOf(PersistentMapError);
     expect(error.code).toBe('LOCKED');
-    expect(error.message).toContain(`locked by process ${holder.pid}`);
+    expect(error.message).toContain('open for writing in another process');
   } finally {
-    holder.kill('SIGKILL');
-    await new Promise((resolve) => holder.on('exit', resolve));
+    await holder.kill();
   }
   const map = await PersistentMap.open(file, { backend: 'sqlite' });
   await map.set('k', 1);
