@@ -158,6 +158,9 @@ export class FsBackend {
   async close() {
     try {
       if (this.fh) await this.fh.close();
+      // A store that never got its header (say, the disk is full) leaves
+      // no empty file behind; the lock is still ours while we remove it.
+      if (this.lock !== null && this.size === 0) await fsp.unlink(this.file).catch(() => {});
     } finally {
       this.fh = null;
       this.lock?.release();

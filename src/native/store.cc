@@ -77,7 +77,12 @@ Status Store::OpenFiles(RecoveryReport* report) {
     s = log_->Append(write_buf_);
     if (s.ok()) s = log_->Sync();
     if (s.ok()) s = fs_->SyncDir(DirName(path_));
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      // No empty file is left behind (say, the disk is full); the lock is
+      // still ours while we remove it.
+      if (good_size_ == 0) fs_->Remove(path_);
+      return s;
+    }
     good_size_ += write_buf_.size();
   }
   if (report->needs_rewrite) s = CompactLocked();

@@ -139,6 +139,12 @@ test('a store open elsewhere: writes exit 3 (LOCKED), reads still work', async (
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/locked/i);
     expect(cli('get', store, 'user:1').status).toBe(0);
+    // The native CLI's readers take no lock either, and leave nothing behind.
+    for (const args of [['stat', store], ['dump', store], ['get', store, 'user:1'], ['verify', store]]) {
+      const n = pmap(...args);
+      expect({ args, status: n.status, stderr: n.stderr }).toEqual({ args, status: 0, stderr: '' });
+    }
+    expect(fs.readdirSync(path.dirname(store)).filter((f) => f.startsWith(path.basename(store)))).toEqual([path.basename(store)]);
   } finally {
     await map.close();
   }
