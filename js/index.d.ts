@@ -72,8 +72,13 @@ export interface OpenOptions<V = StoredValue> {
    * (needs the optional package @sqlite.org/sqlite-wasm; see SqliteBackend), 'memory', or a backend object.
    */
   backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | LogBackend;
-  /** Browsers: wait for another tab's store to close instead of failing with LOCKED. Default false. */
+  /**
+   * Wait for the store's writer (another tab, worker or process, or another map in this one) to
+   * close it instead of failing with LOCKED. Default false.
+   */
   wait?: boolean;
+  /** Gives up a `wait`: open() then rejects with the signal's reason (an AbortError). */
+  signal?: AbortSignal;
   /**
    * 'relaxed' (default): writes resolve when handed to the backend (fs: written
    * to the OS; opfs: posted to its worker; indexeddb: in a transaction, or
@@ -213,7 +218,7 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
 /** Makes `kind` usable as { backend: kind }. */
 export function registerBackend(
   kind: string,
-  factory: (name: string, options: { wait: boolean; wasm?: OpenOptions['wasm'] }) => LogBackend | Promise<LogBackend>,
+  factory: (name: string, options: { wait: boolean; signal?: AbortSignal; wasm?: OpenOptions['wasm'] }) => LogBackend | Promise<LogBackend>,
   options?: { auto?: boolean },
 ): void;
 
@@ -233,7 +238,7 @@ export class MemoryBackend {
  */
 export interface OpfsBackend extends LogBackend {}
 export class OpfsBackend {
-  constructor(name: string, options?: { wait?: boolean });
+  constructor(name: string, options?: { wait?: boolean; signal?: AbortSignal });
   /** True where a dedicated worker can get a sync access handle. */
   static available(): Promise<boolean>;
   static destroy(name: string): Promise<void>;
@@ -246,14 +251,14 @@ export class OpfsBackend {
  */
 export interface IndexedDbBackend extends LogBackend {}
 export class IndexedDbBackend {
-  constructor(name: string, options?: { wait?: boolean });
+  constructor(name: string, options?: { wait?: boolean; signal?: AbortSignal });
   static destroy(name: string): Promise<void>;
 }
 
 /** The Node.js file backend (Node entry point only). */
 export interface FsBackend extends LogBackend {}
 export class FsBackend {
-  constructor(file: string);
+  constructor(file: string, options?: { wait?: boolean; signal?: AbortSignal });
 }
 
 /** The synchronous node:fs calls the Node sqlite backend's database goes through (same signatures). */
@@ -275,8 +280,10 @@ export class SqliteBackend {
   constructor(name: string, options?: {
     /** Where the WebAssembly core is (see OpenOptions.wasm). */
     wasm?: OpenOptions['wasm'];
-    /** Browsers: wait for another tab's writer instead of failing with LOCKED. */
+    /** Wait for another writer to close the store instead of failing with LOCKED. */
     wait?: boolean;
+    /** Gives up a `wait`. */
+    signal?: AbortSignal;
     /** Browsers without a bundler: the URL of sqlite-wasm's module (dist/index.mjs). */
     moduleUrl?: string | URL;
     /** Browsers: serve the backend's worker from here instead of beside the module. */

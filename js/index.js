@@ -4,9 +4,9 @@ import { FsBackend } from './backends/fs.js';
 import { SqliteBackend } from './backends/sqlite_node.js';
 import { registerBackend } from './persistent_map.js';
 
-registerBackend('fs', (file) => new FsBackend(file), { auto: true });
+registerBackend('fs', (file, { wait, signal }) => new FsBackend(file, { wait, signal }), { auto: true });
 // @sqlite.org/sqlite-wasm is imported only when a sqlite store is opened.
-registerBackend('sqlite', (file, { wasm }) => new SqliteBackend(file, { wasm }));
+registerBackend('sqlite', (file, { wasm, wait, signal }) => new SqliteBackend(file, { wasm, wait, signal }));
 
 export { PersistentMap, registerBackend } from './persistent_map.js';
 export { PersistentMapError } from './errors.js';

@@ -22,7 +22,7 @@ const DEFAULTS = Object.freeze({
   maxRecordSize: 64 * MiB,
   compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
 });
-const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait', 'freeze']);
+const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait', 'signal', 'freeze']);
 // Record header (9) + the key-length varint (up to 5) of a PUT.
 const PUT_OVERHEAD = 14;
 const BATCH_OP_OVERHEAD = 11;
@@ -31,7 +31,7 @@ const backendFactories = new Map([['memory', (name) => new MemoryBackend(name)]]
 let autoBackend = null;
 
 /**
- * Makes `kind` usable as { backend: kind }: factory(name, { wait }) returns a
+ * Makes `kind` usable as { backend: kind }: factory(name, { wait, signal, wasm }) returns a
  * backend. `auto` marks the default; a function picks among several.
  */
 export function registerBackend(kind, factory, { auto = false } = {}) {
@@ -78,6 +78,9 @@ function checkOptions(name, options) {
   }
   const c = o.compaction;
   if (o.wait !== undefined && typeof o.wait !== 'boolean') throw invalidType('wait must be true or false');
+  if (o.signal !== undefined && !(typeof o.signal?.aborted === 'boolean' && typeof o.signal.addEventListener === 'function')) {
+    throw invalidType('signal must be an AbortSignal');
+  }
   if (typeof c.auto !== 'boolean' || !(c.ratio >= 1) || !(Number.isFinite(c.minBytes) && c.minBytes >= 0)) {
     throw invalidType('compaction must be { auto: boolean, ratio: number >= 1, minBytes: number >= 0 }');
   }
@@ -116,7 +119,7 @@ async function makeBackend(name, backend, options) {
   if (!factory) {
     throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...backendFactories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
   }
-  return factory(name, { wait: options.wait === true, wasm: options.wasm });
+  return factory(name, { wait: options.wait === true, signal: options.signal, wasm: options.wasm });
 }
 
 const CONSTRUCT = Symbol('construct');

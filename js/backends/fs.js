@@ -32,11 +32,17 @@ async function syncDir(dir) {
 }
 
 export class FsBackend {
-  /** @param {string} file path of the log file */
-  constructor(file) {
+  /**
+   * @param {string} file path of the log file
+   * @param {{ wait?: boolean, signal?: AbortSignal }} [options] `wait`: wait
+   *   for another writer to close the store instead of failing with LOCKED,
+   *   until `signal` aborts
+   */
+  constructor(file, { wait = false, signal } = {}) {
     this.file = path.resolve(file);
     this.dir = path.dirname(this.file);
     this.lock = null;
+    this.lockOptions = { wait, signal };
     this.kind = 'log';
     this.fh = null;
     this.size = 0;
@@ -46,7 +52,7 @@ export class FsBackend {
     if (!fs.existsSync(this.dir)) {
       throw new PersistentMapError('NOT_FOUND', `directory ${this.dir} does not exist; create it first`);
     }
-    this.lock = await lockStore(this.file); // creates the file if absent
+    this.lock = await lockStore(this.file, this.lockOptions); // creates the file if absent
     try {
       await this.#removeOrphans();
       this.fh = await fsp.open(this.file, 'r+');

@@ -53,11 +53,12 @@ export class IndexedDbBackend {
   #handOff = null; // the transaction #commitQueueNow issued, while in flight
   #failure = null;
 
-  constructor(name, { wait = false } = {}) {
+  constructor(name, { wait = false, signal } = {}) {
     this.name = name;
     this.dbName = `persistent-map/${name}`;
     this.kind = 'log';
     this.wait = wait;
+    this.signal = signal;
     this.db = null;
     this.head = { first: 0, next: 0 };
     this.release = null;
@@ -105,7 +106,7 @@ export class IndexedDbBackend {
   }
 
   async open() {
-    this.release = await acquireWebLock(this.name, { wait: this.wait });
+    this.release = await acquireWebLock(this.name, { wait: this.wait, signal: this.signal });
     try {
       await this.#connect();
       const head = await this.#transact('readonly', 'default', (tx) => request(tx.objectStore(META).get('head')));

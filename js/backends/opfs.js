@@ -44,10 +44,11 @@ export class OpfsBackend {
   #unconfirmed = 0; // relaxed appends posted since the last reply
   #unconfirmedBytes = 0;
 
-  constructor(name, { wait = false } = {}) {
+  constructor(name, { wait = false, signal } = {}) {
     this.name = name;
     this.kind = 'log';
     this.wait = wait;
+    this.signal = signal;
   }
 
   // Messages are structured clones: bytes sent are copied once, as a slice()
@@ -130,7 +131,7 @@ export class OpfsBackend {
     worker.onerror = (e) => this.#onWorkerGone(e.message ? `failed: ${e.message}` : 'could not be started (its script did not load)');
     worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
     try {
-      this.#release = await acquireWebLock(this.name, { wait: this.wait });
+      this.#release = await acquireWebLock(this.name, { wait: this.wait, signal: this.signal });
       this.#fileOpen = true;
       return await this.#call('open', { name: this.name });
     } catch (err) {

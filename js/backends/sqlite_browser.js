@@ -29,9 +29,10 @@ function importMapUrl() {
 
 // The row store: Web Lock, then the worker.
 class WorkerSqliteStore {
-  constructor(name, { wait, moduleUrl, workerUrl }) {
+  constructor(name, { wait, signal, moduleUrl, workerUrl }) {
     this.name = name;
     this.wait = wait;
+    this.signal = signal;
     this.moduleUrl = moduleUrl;
     this.workerUrl = workerUrl;
     this.worker = null;
@@ -69,7 +70,7 @@ class WorkerSqliteStore {
   }
 
   async open() {
-    this.release = await acquireWebLock(`sqlite:${this.name}`, { wait: this.wait });
+    this.release = await acquireWebLock(`sqlite:${this.name}`, { wait: this.wait, signal: this.signal });
     try {
       const moduleUrl = this.moduleUrl ?? importMapUrl();
       // Each `new Worker(new URL(...))` is written out in full so that
@@ -127,15 +128,16 @@ class WorkerSqliteStore {
 export class SqliteBackend extends TableBackend {
   /**
    * @param {string} name the store's name
-   * @param {{ wait?: boolean, moduleUrl?: string|URL, wasm?: object }} [options]
-   *   `wait`: wait for another tab's writer instead of failing with LOCKED;
+   * @param {{ wait?: boolean, signal?: AbortSignal, moduleUrl?: string|URL, wasm?: object }} [options]
+   *   `wait`: wait for another tab's writer instead of failing with LOCKED,
+   *   until `signal` aborts;
    *   `moduleUrl`: where @sqlite.org/sqlite-wasm's module is served (needed
    *   without a bundler unless the page's import map names it; e.g.
    *   '/node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs');
    *   `wasm`: where the WebAssembly core is (see OpenOptions.wasm)
    */
-  constructor(name, { wait = false, moduleUrl, wasm, workerUrl } = {}) {
-    super(name, new WorkerSqliteStore(name, { wait, moduleUrl: moduleUrl && String(moduleUrl), workerUrl }), { wasm });
+  constructor(name, { wait = false, signal, moduleUrl, wasm, workerUrl } = {}) {
+    super(name, new WorkerSqliteStore(name, { wait, signal, moduleUrl: moduleUrl && String(moduleUrl), workerUrl }), { wasm });
   }
 
   /** Deletes a closed store's database. */

@@ -36,9 +36,10 @@ function loadSqlite() {
 
 // The row store: the writer's lock, then the database on the Node VFS.
 class NodeSqliteStore {
-  constructor(file, fileSystem) {
+  constructor(file, fileSystem, lockOptions) {
     this.file = file;
     this.fileSystem = fileSystem;
+    this.lockOptions = lockOptions;
     this.lock = null;
     this.rows = null;
   }
@@ -49,7 +50,7 @@ class NodeSqliteStore {
       throw new PersistentMapError('NOT_FOUND', `directory ${dir} does not exist; create it first`);
     }
     const sqlite3 = await loadSqlite();
-    this.lock = await lockStore(this.file); // creates the (empty) database file if absent
+    this.lock = await lockStore(this.file, this.lockOptions); // creates the (empty) database file if absent
     let db = null;
     try {
       const vfs = installNodeVfs(sqlite3, this.fileSystem);
@@ -105,11 +106,12 @@ export class SqliteBackend extends TableBackend {
    * @param {{ wasm?: object, fileSystem?: object }} [options] `wasm`: where
    *   the WebAssembly core is (see OpenOptions.wasm); `fileSystem`: the
    *   synchronous file calls the database goes through (default node:fs;
-   *   tests inject faults with it)
+   *   tests inject faults with it); `wait`: wait for another writer to
+   *   close the store instead of failing with LOCKED, until `signal` aborts
    */
-  constructor(file, { wasm, fileSystem = fs } = {}) {
+  constructor(file, { wasm, fileSystem = fs, wait = false, signal } = {}) {
     const resolved = path.resolve(file);
-    super(resolved, new NodeSqliteStore(resolved, fileSystem), { wasm });
+    super(resolved, new NodeSqliteStore(resolved, fileSystem, { wait, signal }), { wasm });
     this.file = resolved;
   }
 

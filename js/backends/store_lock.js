@@ -195,13 +195,36 @@ export class StoreLock {
 /**
  * Takes the writer's lock of the file `file` names, creating the file empty
  * if it is absent and `create` is set; LOCKED if it is held, by this process
- * or another. `mechanism` is for tests: 'socket' (Linux) or 'pidfile'.
+ * or another. With `wait`, tries again (every 10 ms at first, then up to
+ * every 200 ms) until it gets the lock or `signal` aborts, then rejects with
+ * the signal's reason. `mechanism` is for tests: 'socket' (Linux) or 'pidfile'.
  * @param {string} file
- * @param {{ create?: boolean, mechanism?: 'socket'|'pidfile' }} [options]
+ * @param {{ create?: boolean, wait?: boolean, signal?: AbortSignal, mechanism?: 'socket'|'pidfile' }} [options]
  * @returns {Promise<StoreLock>}
  */
-export async function lockStore(file, { create = true, mechanism = process.platform === 'linux' ? 'socket' : 'pidfile' } = {}) {
+export async function lockStore(file, { create = true, wait = false, signal, mechanism = process.platform === 'linux' ? 'socket' : 'pidfile' } = {}) {
   const resolved = path.resolve(file);
-  const held = mechanism === 'socket' ? await lockBySocket(resolved, create) : PidFileLock.acquire(resolved, create);
-  return new StoreLock(held, held.name);
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    signal?.throwIfAborted();
+    try {
+      const held = mechanism === 'socket' ? await lockBySocket(resolved, create) : PidFileLock.acquire(resolved, create);
+      return new StoreLock(held, held.name);
+    } catch (err) {
+      if (!wait || err.code !== 'LOCKED') throw err;
+    }
+    await sleep(delay, signal);
+  }
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      if (signal?.aborted) reject(signal.reason);
+      else resolve();
+    }
+  });
 }

@@ -7,9 +7,10 @@ import { PersistentMapError } from '../errors.js';
 /**
  * Takes the exclusive lock for `name`. Without `wait`, a held lock is an
  * immediate LOCKED error; with it, the promise resolves once the holder is
- * gone. Resolves to a function that releases the lock.
+ * gone, or rejects with the signal's reason when `signal` aborts first.
+ * Resolves to a function that releases the lock.
  */
-export async function acquireWebLock(name, { wait = false } = {}) {
+export async function acquireWebLock(name, { wait = false, signal } = {}) {
   const locks = globalThis.navigator?.locks;
   if (!locks) {
     throw new PersistentMapError('IO', 'this environment has no Web Locks API (navigator.locks), so one writer per store cannot be guaranteed');
@@ -19,8 +20,9 @@ export async function acquireWebLock(name, { wait = false } = {}) {
     release = resolve;
   });
   const granted = await new Promise((resolve, reject) => {
+    const options = wait ? { mode: 'exclusive', signal } : { mode: 'exclusive', ifAvailable: true };
     locks
-      .request(`persistent-map:${name}`, { mode: 'exclusive', ifAvailable: !wait }, (lock) => {
+      .request(`persistent-map:${name}`, options, (lock) => {
         resolve(lock !== null);
         return lock === null ? undefined : held;
       })

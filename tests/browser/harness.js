@@ -155,14 +155,15 @@ async function release(name) {
   await held.get(name).close();
   held.delete(name);
 }
-async function tryOpen(kind, name, wait = false) {
+async function tryOpen(kind, name, wait = false, abortAfterMs = undefined) {
   try {
-    const map = await PersistentMap.open(name, { backend: kind, wait });
+    const signal = abortAfterMs === undefined ? undefined : AbortSignal.timeout(abortAfterMs);
+    const map = await PersistentMap.open(name, { backend: kind, wait, signal });
     const entries = contents(map);
     await map.close();
     return { ok: true, entries };
   } catch (e) {
-    return { ok: false, code: e.code, message: e.message };
+    return { ok: false, code: e.code, name: e.name, message: e.message, lockHeld: await lockHeld(name) };
   }
 }
 
@@ -308,7 +309,7 @@ async function within(ms, promise) {
 
 async function lockHeld(name) {
   const { held } = await navigator.locks.query();
-  return held.some((lock) => lock.name === `persistent-map:${name}`);
+  return held.some((lock) => lock.name === `persistent-map:${name}` || lock.name === `persistent-map:sqlite:${name}`);
 }
 
 // The OPFS worker's script does not load or throws at once (the Node side

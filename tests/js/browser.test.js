@@ -72,7 +72,7 @@ describe.each(KINDS)('the %s backend', (kind) => {
     await page.close();
   });
 
-  test('a second tab gets LOCKED at once, or with wait proceeds when the first closes', async () => {
+  test('a second tab gets LOCKED at once, or with wait proceeds when the first closes (or gives up when its signal aborts)', async () => {
     const first = await openHarness();
     const second = await openHarness();
     await run(first, 'destroy', kind, 'shared');
@@ -80,6 +80,9 @@ describe.each(KINDS)('the %s backend', (kind) => {
     const refused = await run(second, 'tryOpen', kind, 'shared');
     expect(refused).toMatchObject({ ok: false, code: 'LOCKED' });
     expect(refused.message).toMatch(/open in another tab or worker.*wait: true/);
+    // A wait can be given up: its signal's reason rejects the open.
+    const abandoned = await run(second, 'tryOpen', kind, 'shared', true, 150);
+    expect(abandoned).toMatchObject({ ok: false, name: 'TimeoutError', lockHeld: true });
     const waiting = run(second, 'tryOpen', kind, 'shared', true);
     await new Promise((r) => setTimeout(r, 200));
     await run(first, 'release', 'shared');

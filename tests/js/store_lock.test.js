@@ -125,3 +125,47 @@ describe('the pid-file lock used where abstract sockets do not exist', () => {
     }
   });
 });
+
+describe('{ wait: true }', () => {
+  test('waits for a writer in another process, and opens once it is gone', async () => {
+    const holder = await holdStore(file);
+    setTimeout(() => holder.kill(), 300);
+    const since = Date.now();
+    const map = await PersistentMap.open(file, { wait: true });
+    expect(Date.now() - since).toBeGreaterThanOrEqual(250);
+    await map.close();
+  });
+
+  test('waits for another map of this process to close, for fs and sqlite', async () => {
+    for (const backend of ['fs', 'sqlite']) {
+      const target = path.join(dir, `in-process.${backend}`);
+      const first = await PersistentMap.open(target, { backend });
+      await first.set('k', 1);
+      const second = PersistentMap.open(target, { backend, wait: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await first.close();
+      const map = await second;
+      expect(map.get('k')).toBe(1);
+      await map.close();
+    }
+  });
+
+  test('gives up when its signal aborts, with the signal\'s reason, and changes nothing', async () => {
+    const first = await PersistentMap.open(file);
+    await first.set('k', 1);
+    const controller = new AbortController();
+    const waiting = PersistentMap.open(file, { wait: true, signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(PersistentMap.open(file, { wait: true, signal: AbortSignal.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(PersistentMap.open(file, { signal: 'soon' })).rejects.toMatchObject({ code: 'INVALID' });
+    expect(first.get('k')).toBe(1);
+    await first.close();
+  });
+
+  test('without wait a held store is LOCKED at once', async () => {
+    const first = await PersistentMap.open(file);
+    await expect(PersistentMap.open(file, { wait: false })).rejects.toMatchObject({ code: 'LOCKED' });
+    await first.close();
+  });
+});
