@@ -126,6 +126,8 @@ export interface Stats {
   pendingBytes: number;
   deadRatio: number;
   generation: number;
+  /** The backend the store is on: what 'auto' chose, or 'custom' for a backend object. */
+  backend: 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | 'custom' | (string & {});
   durability: 'relaxed' | 'strict';
   state: 'open' | 'failed' | 'closed';
 }

@@ -109,6 +109,7 @@ async function makeBackend(name, backend, options) {
     for (const m of ['open', 'read', 'append', 'truncate', 'sync', 'replace', 'close']) {
       if (typeof backend[m] !== 'function') throw invalidType(`custom backend lacks a ${m}() method (see docs/BACKENDS.md)`);
     }
+    options.backendKind = 'custom';
     return backend;
   }
   const kind = backend === 'auto' ? (typeof autoBackend === 'function' ? await autoBackend() : autoBackend) : backend;
@@ -119,6 +120,7 @@ async function makeBackend(name, backend, options) {
   if (!factory) {
     throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...backendFactories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
   }
+  options.backendKind = kind;
   return factory(name, { wait: options.wait === true, signal: options.signal, wasm: options.wasm });
 }
 
@@ -342,6 +344,7 @@ export class PersistentMap {
       pendingBytes: s.pendingBytes,
       deadRatio: s.deadRatio,
       generation: s.generation,
+      backend: this.#options.backendKind,
       durability: this.#options.durability,
       state: this.#state,
     };

@@ -247,7 +247,7 @@ async function autoKind(name) {
   await map.set('k', 1);
   await map.close();
   const opfs = await OpfsBackend.available();
-  return { opfs };
+  return { opfs, chose: map.stats().backend };
 }
 
 // The browser closes the IndexedDB connection under the map (Safari does

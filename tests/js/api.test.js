@@ -407,6 +407,23 @@ test('a missing directory is a clear NOT_FOUND error', async () => {
     .rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/does not exist/) });
 });
 
+test('stats() names the backend: what auto chose, a named one, or custom for a backend object', async () => {
+  const cases = [
+    [{}, 'fs'],
+    [{ backend: 'auto' }, 'fs'],
+    [{ backend: 'fs' }, 'fs'],
+    [{ backend: 'sqlite' }, 'sqlite'],
+    [{ backend: 'memory' }, 'memory'],
+    [{ backend: new MemoryBackend(`custom-${process.pid}`) }, 'custom'],
+  ];
+  for (const [i, [options, backend]] of cases.entries()) {
+    const map = await PersistentMap.open(path.join(dir, `s${i}`), options);
+    expect(map.stats().backend).toBe(backend);
+    await map.close();
+    expect(map.stats().backend).toBe(backend);
+  }
+});
+
 test('at() and stats() still answer after close', async () => {
   const map = await PersistentMap.open(file);
   await map.setMany([['a', 1], ['b', 2]]);

@@ -230,7 +230,7 @@ test('an app built with Vite loads the library and its .wasm in the browser', as
 
 test('auto picks OPFS where a sync access handle can be had', async () => {
   const page = await openHarness();
-  expect(await run(page, 'autoKind', 'auto-store')).toEqual({ opfs: true });
+  expect(await run(page, 'autoKind', 'auto-store')).toEqual({ opfs: true, chose: 'opfs' });
   await page.close();
 });
 

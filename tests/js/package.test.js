@@ -44,6 +44,48 @@ test('five lines keep state across runs', () => {
   expect(run()).toBe('visits: 2\n');
 });
 
+test('a CommonJS project (what npm init makes) uses the package through require() and through import()', () => {
+  const cjs = path.join(dir, 'cjs-app');
+  fs.mkdirSync(cjs);
+  fs.writeFileSync(path.join(cjs, 'package.json'), JSON.stringify({ name: 'cjs-app', private: true, type: 'commonjs' }));
+  fs.symlinkSync(path.join(app, 'node_modules'), path.join(cjs, 'node_modules'));
+  // The README's two CommonJS forms, verbatim in spirit.
+  fs.writeFileSync(path.join(cjs, 'with-require.js'), [
+    "const { PersistentMap } = require('persistent-map');",
+    'async function main() {',
+    "  const map = await PersistentMap.open('state.pmap');",
+    "  await map.set('visits', (map.get('visits') ?? 0) + 1);",
+    "  console.log('visits:', map.get('visits'));",
+    '  await map.close();',
+    '}',
+    'main();',
+  ].join('\n'));
+  fs.writeFileSync(path.join(cjs, 'with-import.js'), [
+    'async function main() {',
+    "  const { PersistentMap } = await import('persistent-map');",
+    "  const map = await PersistentMap.open('state.pmap');",
+    "  await map.set('visits', (map.get('visits') ?? 0) + 1);",
+    "  console.log('visits:', map.get('visits'));",
+    '  await map.close();',
+    '}',
+    'main();',
+  ].join('\n'));
+  const run = (file) => spawnSync(process.execPath, [file], { cwd: cjs, encoding: 'utf8' });
+  expect(run('with-import.js')).toMatchObject({ status: 0, stdout: 'visits: 1\n' });
+  // require() of an ES module: Node 20.19+ and 22.12+ (process.features.require_module).
+  if (process.features.require_module) {
+    expect(run('with-require.js')).toMatchObject({ status: 0, stdout: 'visits: 2\n' });
+  } else {
+    expect(run('with-require.js').stderr).toMatch(/ERR_REQUIRE_ESM/);
+  }
+});
+
+test('the tarball carries a LICENSE and no benchmark write-up', () => {
+  const pkg = path.join(app, 'node_modules', 'persistent-map');
+  expect(fs.readFileSync(path.join(pkg, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+  expect(fs.existsSync(path.join(pkg, 'docs', 'BENCHMARKS.md'))).toBe(false);
+});
+
 test('npx persistent-map runs the CLI', () => {
   const npx = (...args) => spawnSync('npx', ['--offline', 'persistent-map', ...args], { cwd: app, encoding: 'utf8' });
   expect(npx('set', 'cli.pmap', 'k', '[1,2]').status).toBe(0);

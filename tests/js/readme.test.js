@@ -1,6 +1,7 @@
 // Every code sample in README.md runs here, so the README cannot drift from
 // the code. A fenced block's info string says how it runs:
 //   js node     an ES module in Node ('persistent-map' resolves to this repo)
+//   js commonjs a CommonJS script in Node (a .cjs file)
 //   js browser  a module script in Chromium (an import map for 'persistent-map')
 //   cpp         a program compiled with g++ against the native library, then run
 //   sh cli      each line in bash, with `persistent-map` (the npm bin) and `pmap` on PATH
@@ -21,7 +22,7 @@ const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
 const BLOCKS = [...README.matchAll(/^```([^\n]*)\n([\s\S]*?)^```$/gm)].map((m, i) => ({
   n: i + 1, kind: m[1].trim(), code: m[2], line: README.slice(0, m.index).split('\n').length,
 }));
-const KINDS = ['js node', 'js browser', 'cpp', 'sh cli', 'sh setup', 'text'];
+const KINDS = ['js node', 'js commonjs', 'js browser', 'cpp', 'sh cli', 'sh setup', 'text'];
 
 let work;
 let bin;
@@ -57,8 +58,8 @@ test('the API table names every member of PersistentMap in the type declarations
 describe('samples, in README order', () => {
   for (const b of BLOCKS.filter((x) => x.kind !== 'js browser')) {
     test(label(b), () => {
-      if (b.kind === 'js node') {
-        const file = path.join(work, `sample-${b.n}.mjs`);
+      if (b.kind === 'js node' || b.kind === 'js commonjs') {
+        const file = path.join(work, `sample-${b.n}.${b.kind === 'js node' ? 'mjs' : 'cjs'}`);
         fs.writeFileSync(file, b.code);
         const r = spawnSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 60000 });
         expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
