@@ -177,7 +177,11 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
   forEach(callback: (value: V, key: string, map: this) => void, thisArg?: unknown): void;
   stats(): Stats;
 
-  /** Writes issued in one tick share one promise (they succeed or fail together). */
+  /**
+   * Writes issued in one tick share one promise (they succeed or fail
+   * together). Every write, also one that changes nothing, resolves only once
+   * the earlier writes are as durable as it would be, and rejects if they fail.
+   */
   set(key: string, value: V): Promise<void>;
   /** Resolves to whether the key was there. */
   delete(key: string): Promise<boolean>;
@@ -207,6 +211,10 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
   compact(): Promise<void>;
   close(): Promise<void>;
 
+  /**
+   * A listener that throws does not stop the write: the exception is thrown
+   * again, uncaught, once the write has resolved or rejected.
+   */
   on(type: 'change', listener: (event: ChangeEvent) => void): this;
   /**
    * A failed automatic compaction, or a backend failure found after relaxed

@@ -373,20 +373,30 @@ export class PersistentMap {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#watched > 0) this.#emit('change', { type: 'set', key });
-    return this.#commit();
+    const done = this.#commit();
+    if (this.#watched > 0) this.#emit('change', { type: 'set', key }, done);
+    return done;
   }
 
-  /** Deletes `key`; resolves to whether it was there. */
+  /**
+   * Deletes `key`; resolves to whether it was there. Like every write, also
+   * one that changes nothing, it resolves once the earlier writes are as
+   * durable as its own would be (an earlier pending delete may be why the
+   * key is gone).
+   */
   async delete(key) {
     this.#checkWritable();
     checkKey(key);
-    if (!this.has(key)) return false;
+    if (!this.has(key)) {
+      await this.#commit();
+      return false;
+    }
     this.#ops.delete(key);
     this.#entries.delete(key);
     this.#frozen?.delete(key);
-    if (this.#watched > 0) this.#emit('change', { type: 'delete', key });
-    await this.#commit();
+    const done = this.#commit();
+    if (this.#watched > 0) this.#emit('change', { type: 'delete', key }, done);
+    await done;
     return true;
   }
 
@@ -396,8 +406,9 @@ export class PersistentMap {
     this.#entries.clear();
     this.#complete = true;
     this.#frozen?.clear();
-    if (this.#watched > 0) this.#emit('change', { type: 'clear' });
-    return this.#commit();
+    const done = this.#commit();
+    if (this.#watched > 0) this.#emit('change', { type: 'clear' }, done);
+    return done;
   }
 
   /** Sets `key` to fn(current value); resolves to the new value. fn gets a fresh copy, also with { freeze: true }. */
@@ -423,12 +434,13 @@ export class PersistentMap {
       checkKey(pair[0]);
       list.push([pair[0], this.#encode(pair[1])]);
     }
-    if (list.length === 0) return undefined;
+    if (list.length === 0) return this.#commit();
     if (!this.#putBatch(list)) {
       throw invalidRange(`the batch takes more than maxRecordSize (${this.#options.maxRecordSize}) bytes; split it`);
     }
-    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
-    return this.#commit();
+    const done = this.#commit();
+    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
+    return done;
   }
 
   // Queues [key, stored] pairs as one BATCH record and puts them in memory;
@@ -463,7 +475,10 @@ export class PersistentMap {
         present.push(key);
       }
     }
-    if (present.length === 0) return 0;
+    if (present.length === 0) {
+      await this.#commit();
+      return 0;
+    }
     const mark = this.#ops.mark();
     this.#ops.batch(present.length);
     let bytes = 5;
@@ -476,8 +491,9 @@ export class PersistentMap {
       this.#entries.delete(key);
       this.#frozen?.delete(key);
     }
-    if (this.#watched > 0) this.#emit('change', { type: 'deleteMany', keys: present });
-    await this.#commit();
+    const done = this.#commit();
+    if (this.#watched > 0) this.#emit('change', { type: 'deleteMany', keys: present }, done);
+    await done;
     return present.length;
   }
 
@@ -524,11 +540,15 @@ export class PersistentMap {
       units += key.length + (typeof stored === 'string' ? stored.length : stored.byteLength);
     });
     this.#checkWritable();
-    if (list.length === 0) return 0;
+    if (list.length === 0) {
+      await this.#commit();
+      return 0;
+    }
     // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
     if (units <= this.#options.maxRecordSize && this.#putBatch(list)) {
-      if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
-      await this.#commit();
+      const done = this.#commit();
+      if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
+      await done;
     } else {
       await this.#putViaSnapshot(list, lines);
     }
@@ -555,9 +575,9 @@ export class PersistentMap {
       this.#frozen?.delete(key);
     }
     this.#snapshotCommit = true;
-    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
     const done = this.#commit();
     this.#appliedSeq = this.#seq;
+    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
     return done;
   }
 
@@ -630,16 +650,22 @@ export class PersistentMap {
     return this;
   }
 
-  #emit(type, event) {
+  // Calls the listeners of `type`. A listener's exception never stops a
+  // write: it is thrown again, as an uncaught exception, once the write the
+  // event reports (`after`, its promise) has settled, so that a process that
+  // dies of it has stored what that write acknowledged.
+  #emit(type, event, after = null) {
     const set = this.#listeners.get(type);
     if (!set) return;
     for (const listener of set) {
       try {
         listener(event);
       } catch (err) {
-        queueMicrotask(() => {
+        const rethrow = () => queueMicrotask(() => {
           throw err;
         });
+        if (after === null) rethrow();
+        else after.then(rethrow, rethrow);
       }
     }
   }
@@ -726,8 +752,14 @@ export class PersistentMap {
       this.#compactWaiters.length > 0;
   }
 
+  // Hands the queued operations to the core. Every write issued so far is
+  // then applied, also those that queued nothing (a delete of an absent
+  // key): they settle with the writes before them.
   #applyOps() {
-    if (this.#ops.empty) return;
+    if (this.#ops.empty) {
+      this.#appliedSeq = this.#seq;
+      return;
+    }
     const refused = this.#core.apply(this.#ops.take());
     if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
     this.#appliedSeq = this.#seq;

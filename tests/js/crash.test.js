@@ -172,3 +172,36 @@ test.each(['fs', 'sqlite'])('a strict %s store killed with SIGKILL again and aga
     `${unreportedButPresent} kills after which the write in flight survived, ${tornTails} torn tails dropped, ` +
     `${hotJournals} hot journals rolled back, ${killedWhileOpening} kills before "ready"`);
 }, 90000);
+
+// A write that changes nothing acknowledges the writes before it: a delete
+// of a key that an earlier, still pending delete removed resolves only once
+// that delete (queued behind a 16 MiB set, so still in flight) is as durable
+// as its own would be. tests/js/noop_crash_child.mjs kills itself with
+// SIGKILL right after the second delete resolved.
+const NOOP_CHILD = fileURLToPath(new URL('./noop_crash_child.mjs', import.meta.url));
+const NOOP_RUNS = 5;
+
+test.each(['strict', 'relaxed'])('a %s delete that finds its key already deleted by a pending write keeps that delete through a SIGKILL', async (durability) => {
+  for (let run = 0; run < NOOP_RUNS; run++) {
+    const file = path.join(dir, `noop-${durability}-${run}.pmap`);
+    const child = spawn(process.execPath, [NOOP_CHILD, file, durability], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      stderr += chunk;
+    });
+    const signal = await new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, sig) => resolve(sig ?? `exit code ${code}: ${stderr}`));
+    });
+    expect(signal).toBe('SIGKILL');
+    expect(stdout).toBe('false\n');
+    const map = await PersistentMap.open(file);
+    expect([map.has('a'), map.get('big')?.length]).toEqual([false, 16 << 20]);
+    await map.close();
+    fs.rmSync(file);
+  }
+}, 60000);
