@@ -6,8 +6,8 @@
 import createPmapCore from './wasm/pmap_core.mjs';
 import { PersistentMapError } from './errors.js';
 import { decodeText, encoder, textDecoder } from './utf8.js';
+import { RECOVERY_MODES } from './map/options.js';
 
-const RECOVERY_MODES = ['tolerate-torn-tail', 'strict', 'salvage'];
 
 let defaultModule = null;
 

@@ -8,12 +8,16 @@ export class PersistentMapError extends Error {
   /**
    * @param {ErrorCode} code
    * @param {string} message a sentence a person can act on
-   * @param {{cause?: unknown}} [options]
+   * @param {{cause?: unknown, fatal?: boolean}} [options] `fatal`: after this
+   *   failure nothing can be promised about what the backend holds (a failed
+   *   fsync, a half-finished switch, a write lost after its acknowledgement):
+   *   the store refuses writes until it is reopened
    */
   constructor(code, message, options) {
     super(message, options);
     this.name = 'PersistentMapError';
     this.code = code;
+    this.fatal = options?.fatal === true;
   }
 }
 
@@ -39,17 +43,15 @@ export function statusError(status, context) {
 }
 
 /** Maps a Node.js system error to a PersistentMapError with a useful code. */
-export function fromSystemError(err, what) {
-  if (err instanceof PersistentMapError) return err;
+export function fromSystemError(err, what, { fatal = false } = {}) {
+  if (err instanceof PersistentMapError) return fatal && !err.fatal ? new PersistentMapError(err.code, err.message, { cause: err, fatal }) : err;
   const quota = err && (err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.name === 'QuotaExceededError');
   const code = quota ? 'QUOTA' : err && err.code === 'ENOENT' ? 'NOT_FOUND' : 'IO';
   const detail = err && err.message ? err.message : String(err);
-  return new PersistentMapError(code, `${what}: ${detail}`, { cause: err });
+  return new PersistentMapError(code, `${what}: ${detail}`, { cause: err, fatal });
 }
 
 /** Rebuilds a PersistentMapError a worker sent as { code, message, fatal }. */
 export function errorFromWorker(e) {
-  const err = new PersistentMapError(e.code, e.message);
-  if (e.fatal) err.fatal = true;
-  return err;
+  return new PersistentMapError(e.code, e.message, { fatal: e.fatal === true });
 }

@@ -1,161 +1,40 @@
 // PersistentMap: a Map whose writes survive restarts. The WebAssembly core
-// holds every entry (its index is rebuilt from the log on open); a
-// JavaScript Map of encoded values in front of it caches what was read or
-// written, so repeated reads cost a Map lookup plus the decode of a fresh
-// copy. Writes update both at once, are encoded by the core into log
-// records and handed to the backend in one piece per turn of the event loop
-// (group commit). See README.md for the contract.
+// holds every entry (its index is rebuilt from the log on open); a read
+// cache in front of it (map/read_cache.js) keeps what was read or written,
+// so repeated reads cost a Map lookup plus the decode of a fresh copy.
+// Writes update both at once; the log driver (map/log_driver.js) has the
+// core encode them into log records and hands those to the backend in one
+// piece per turn of the event loop (group commit). This file is the
+// Map-shaped facade and its events. See README.md for the contract.
 
 import { Core, loadCore } from './core.js';
 import { OpWriter } from './op_writer.js';
-import { BYTES_TAG, checkCodec, jsonCodec } from './codec.js';
 import { csvChunks, csvError, exportOptions, readCsvEntries, storedToText, textToStored } from './csv.js';
-import { PersistentMapError, invalidRange, invalidType, statusError } from './errors.js';
-import { MemoryBackend } from './backends/memory.js';
-import { encoder } from './utf8.js';
+import { PersistentMapError, invalidRange, invalidType } from './errors.js';
+import { Events } from './map/events.js';
+import { LogDriver } from './map/log_driver.js';
+import { checkKey, checkOptions } from './map/options.js';
+import { ReadCache } from './map/read_cache.js';
+import { makeBackend } from './map/registry.js';
+import { StoredForm } from './map/stored_form.js';
 
-const MiB = 1 << 20;
-const DEFAULTS = Object.freeze({
-  backend: 'auto',
-  durability: 'relaxed',
-  recovery: 'tolerate-torn-tail',
-  maxRecordSize: 64 * MiB,
-  compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
-});
-const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait', 'signal', 'freeze']);
+export { registerBackend, setAutoBackend } from './map/registry.js';
+
 // Record header (9) + the key-length varint (up to 5) of a PUT.
 const PUT_OVERHEAD = 14;
 const BATCH_OP_OVERHEAD = 11;
-
-const backendFactories = new Map([['memory', (name) => new MemoryBackend(name)]]);
-let autoBackend = null;
-
-/**
- * Makes `kind` usable as { backend: kind }: factory(name, { wait, signal, wasm }) returns a
- * backend. `auto` marks the default; a function picks among several.
- */
-export function registerBackend(kind, factory, { auto = false } = {}) {
-  backendFactories.set(kind, factory);
-  if (auto) autoBackend = kind;
-}
-
-/** Sets how 'auto' chooses: a kind, or a function returning (a promise of) one. */
-export function setAutoBackend(choose) {
-  autoBackend = choose;
-}
-
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-function wellFormed(s) {
-  return typeof s.isWellFormed === 'function' ? s.isWellFormed() : !LONE_SURROGATE.test(s);
-}
-
-function checkKey(key) {
-  if (typeof key !== 'string') {
-    throw invalidType(`keys must be strings, got ${key === null ? 'null' : typeof key}`);
-  }
-  if (!wellFormed(key)) {
-    throw invalidType('key contains a lone UTF-16 surrogate, which UTF-8 cannot store; fix the string (String.prototype.toWellFormed)');
-  }
-}
-
-function checkOptions(name, options) {
-  if (typeof name !== 'string' || name === '') {
-    throw invalidType('PersistentMap.open needs a store name or file path (a non-empty string)');
-  }
-  if (options === null || typeof options !== 'object') throw invalidType('options must be an object');
-  for (const k of Object.keys(options)) {
-    if (!OPTION_KEYS.has(k)) throw invalidType(`unknown option '${k}'; known options: ${[...OPTION_KEYS].join(', ')}`);
-  }
-  const o = { ...DEFAULTS, ...options, compaction: { ...DEFAULTS.compaction, ...(options.compaction ?? {}) } };
-  if (o.durability !== 'relaxed' && o.durability !== 'strict') {
-    throw invalidType(`durability must be 'relaxed' or 'strict', got ${JSON.stringify(o.durability)}`);
-  }
-  if (!['tolerate-torn-tail', 'strict', 'salvage'].includes(o.recovery)) {
-    throw invalidType(`recovery must be 'tolerate-torn-tail', 'strict' or 'salvage', got ${JSON.stringify(o.recovery)}`);
-  }
-  if (!Number.isInteger(o.maxRecordSize) || o.maxRecordSize < 64 || o.maxRecordSize > 1024 * MiB) {
-    throw invalidRange('maxRecordSize must be an integer from 64 bytes to 1 GiB');
-  }
-  const c = o.compaction;
-  if (o.wait !== undefined && typeof o.wait !== 'boolean') throw invalidType('wait must be true or false');
-  if (o.signal !== undefined && !(typeof o.signal?.aborted === 'boolean' && typeof o.signal.addEventListener === 'function')) {
-    throw invalidType('signal must be an AbortSignal');
-  }
-  if (typeof c.auto !== 'boolean' || !(c.ratio >= 1) || !(Number.isFinite(c.minBytes) && c.minBytes >= 0)) {
-    throw invalidType('compaction must be { auto: boolean, ratio: number >= 1, minBytes: number >= 0 }');
-  }
-  o.codec = checkCodec(o.codec);
-  if (o.freeze !== undefined && typeof o.freeze !== 'boolean') throw invalidType('freeze must be true or false');
-  if (o.freeze === true && o.codec !== jsonCodec) {
-    throw invalidType('freeze works with the default codec only (a custom codec may decode to objects that freezing would break)');
-  }
-  return o;
-}
-
-// Freezes a value JSON.parse made (plain objects, arrays, primitives) and
-// everything in it.
-function deepFreeze(value) {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
-  } else {
-    for (const k in value) deepFreeze(value[k]);
-  }
-  return Object.freeze(value);
-}
-
-async function makeBackend(name, backend, options) {
-  if (backend && typeof backend === 'object') {
-    for (const m of ['open', 'read', 'append', 'truncate', 'sync', 'replace', 'close']) {
-      if (typeof backend[m] !== 'function') throw invalidType(`custom backend lacks a ${m}() method (see docs/BACKENDS.md)`);
-    }
-    options.backendKind = 'custom';
-    return backend;
-  }
-  const kind = backend === 'auto' ? (typeof autoBackend === 'function' ? await autoBackend() : autoBackend) : backend;
-  if (kind === null) {
-    throw new PersistentMapError('INVALID', "no persistent backend is available in this environment yet; pass { backend: 'memory' } for a store that lives only in this page");
-  }
-  const factory = backendFactories.get(kind);
-  if (!factory) {
-    throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...backendFactories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
-  }
-  options.backendKind = kind;
-  return factory(name, { wait: options.wait === true, signal: options.signal, wasm: options.wasm });
-}
 
 const CONSTRUCT = Symbol('construct');
 
 export class PersistentMap {
   #name;
   #options;
-  #codec;
+  #backendKind;
+  #form;
   #core;
-  #backend;
-  #asText; // the default codec: values are JSON text or tagged bytes
-  // key -> string (JSON text) | Uint8Array. Holds every entry when
-  // #complete, else those read or written since the core was loaded; an
-  // entry it holds is always current.
-  #entries = new Map();
-  #complete = true;
-  #frozen = null; // with { freeze: true }: key -> deep-frozen value, as read
-  #watched = 0; // 'change' listeners
-  #ops = new OpWriter(); // writes not yet applied to the core
-  #seq = 0; // writes issued
-  #appliedSeq = 0; // writes applied to the core
-  // { seq, promise, resolve, reject }, in seq order: one per group of writes
-  // applied to the core together, which share one promise.
-  #waiters = [];
-  #syncWaiters = [];
-  #compactWaiters = [];
-  #scheduled = false;
-  #snapshotCommit = false; // the next commit replaces the log (a big import)
-  #draining = null;
-  #logBytes = 0; // bytes the backend's log holds
-  #noAutoCompactBelow = 0;
-  #state = 'open';
-  #failure = null;
-  #listeners = new Map();
+  #driver;
+  #cache;
+  #events = new Events();
   #closedStats = null;
   #closing = null;
 
@@ -170,15 +49,15 @@ export class PersistentMap {
   static async open(name, options = {}) {
     const o = checkOptions(name, options);
     const module = await loadCore(o.wasm);
-    const backend = await makeBackend(name, o.backend, o);
+    const { backend, kind } = await makeBackend(name, o);
     const bytes = await backend.open();
     let core;
     try {
       core = new Core(module, o);
       const report = core.recover(bytes);
       if (!report.ok) throw new PersistentMapError('CORRUPT', `${name}: ${report.message}`);
-      const map = new PersistentMap(CONSTRUCT, name, o, core, backend, report);
-      await map.#finishOpen(bytes.length, report);
+      const map = new PersistentMap(CONSTRUCT, name, o, kind, core, backend, report);
+      await map.#driver.open(bytes.length, report);
       return map;
     } catch (err) {
       if (core) core.delete();
@@ -187,142 +66,61 @@ export class PersistentMap {
     }
   }
 
-  constructor(token, name, options, core, backend, report) {
+  constructor(token, name, options, backendKind, core, backend, report) {
     if (token !== CONSTRUCT) throw new TypeError('use PersistentMap.open(name, options)');
     this.#name = name;
     this.#options = options;
-    this.#codec = options.codec;
-    this.#asText = options.codec === jsonCodec;
-    if (options.freeze === true) this.#frozen = new Map();
+    this.#backendKind = backendKind;
+    this.#form = new StoredForm(options.codec);
     this.#core = core;
-    this.#backend = backend;
+    this.#driver = new LogDriver(name, core, backend, options, {
+      reloaded: () => {
+        this.#cache.forget();
+        this.#events.emit('change', { type: 'reload' });
+      },
+      error: (err) => this.#events.emit('error', err),
+    });
+    this.#cache = new ReadCache(this.#form, options.freeze === true, () => this.#driver.core());
     this.recovery = Object.freeze({
       generation: report.generation,
       records: report.records,
       damaged: Object.freeze(report.damaged.map((d) => Object.freeze({ ...d }))),
     });
-    this.#forgetEntries();
-    // Backends that acknowledge a relaxed write before storing it (opfs,
-    // indexeddb) report a failure found later here: it can no longer reject
-    // that write, so the store stops taking writes and says so at once.
-    if ('onfailure' in backend) backend.onfailure = (err) => this.#lateFailure(err);
-  }
-
-  async #finishOpen(fileBytes, report) {
-    this.#logBytes = report.validBytes;
-    if (report.validBytes < fileBytes) {
-      await this.#backend.truncate(report.validBytes); // drop the torn tail
-    }
-    if (this.#core.pendingSize() > 0) {
-      // A new log: its header, durable at once.
-      const header = this.#core.takePending();
-      await this.#backend.append(header, { sync: true });
-      this.#logBytes += header.length;
-    }
-    if (report.needsRewrite) await this.compact();
-  }
-
-  // The core was (re)built from the log: the cache starts empty and reads
-  // ask the core. (Loading every entry into a JS Map here would build the
-  // state twice and make an open several times slower.)
-  #forgetEntries() {
-    this.#entries.clear();
-    this.#complete = this.#core.size() === 0;
-    this.#frozen?.clear();
-  }
-
-  // Loads every entry into #entries in the store's order, so that it can
-  // answer alone: for iteration (which follows its order) and after close.
-  #loadAll() {
-    if (this.#complete) return;
-    this.#applyOps();
-    const entries = new Map();
-    this.#core.forEachEntry(this.#asText, (key, kind, value) => entries.set(key, value));
-    this.#entries = entries;
-    this.#complete = true;
-  }
-
-  // The stored form of `key`, or undefined.
-  #stored(key) {
-    const hit = this.#entries.get(key);
-    if (hit !== undefined || this.#complete) return hit;
-    if (typeof key !== 'string' || !wellFormed(key)) return undefined; // never stored
-    this.#applyOps();
-    const stored = this.#core.get(key, this.#asText);
-    if (stored !== undefined) this.#entries.set(key, stored);
-    return stored;
-  }
-
-  // The value to hand out for a stored form: a fresh copy, or with
-  // { freeze: true } a shared deep-frozen one (bytes are copied anyway).
-  #value(key, stored) {
-    if (this.#frozen === null || typeof stored !== 'string') return this.#decode(stored);
-    let value = this.#frozen.get(key);
-    if (value === undefined) {
-      value = deepFreeze(JSON.parse(stored));
-      this.#frozen.set(key, value);
-    }
-    return value;
+    this.#cache.forget();
   }
 
   // ---- reads (sync, from memory) ----
 
   /** The value of `key` (a fresh copy, or a shared frozen one with { freeze: true }), or undefined. */
   get(key) {
-    if (this.#frozen !== null) {
-      const value = this.#frozen.get(key);
-      if (value !== undefined) return value;
-    }
-    const stored = this.#stored(key);
-    return stored === undefined ? undefined : this.#value(key, stored);
+    return this.#cache.get(key);
   }
 
   has(key) {
-    if (this.#entries.has(key)) return true;
-    if (this.#complete || typeof key !== 'string' || !wellFormed(key)) return false;
-    this.#applyOps();
-    return this.#core.has(key);
+    return this.#cache.has(key);
   }
 
   get size() {
-    if (this.#complete) return this.#entries.size;
-    this.#applyOps();
-    return this.#core.size();
+    return this.#cache.size;
   }
 
   /** The i-th [key, value] in insertion order (negative i counts from the end). */
   at(index) {
-    if (!Number.isInteger(index)) throw invalidType(`at() needs an integer index, got ${index}`);
-    const n = this.size;
-    const i = index < 0 ? n + index : index;
-    if (i < 0 || i >= n) return undefined;
-    if (this.#state === 'closed') {
-      // The core is freed; reads go on from memory, in O(n).
-      let j = 0;
-      for (const key of this.#entries.keys()) if (j++ === i) return [key, this.get(key)];
-    }
-    this.#applyOps();
-    // Key and value from the core together: a key that is not valid UTF-8
-    // (written by another program) has no JS string that finds it again.
-    const [key, stored] = this.#core.entryAt(i, this.#asText);
-    return [key, this.#value(key, stored)];
+    return this.#cache.at(index);
   }
 
-  // Iteration follows the JS Map, live as a Map's is; the first one after
-  // an open loads every entry into it.
+  // Iteration is live, as a Map's is; the first one after an open loads
+  // every entry into the read cache.
   *keys() {
-    this.#loadAll();
-    yield* this.#entries.keys();
+    for (const [key] of this.#cache.storedEntries()) yield key;
   }
 
   *values() {
-    this.#loadAll();
-    for (const [key, stored] of this.#entries) yield this.#value(key, stored);
+    for (const [key, stored] of this.#cache.storedEntries()) yield this.#cache.value(key, stored);
   }
 
   *entries() {
-    this.#loadAll();
-    for (const [key, stored] of this.#entries) yield [key, this.#value(key, stored)];
+    for (const [key, stored] of this.#cache.storedEntries()) yield [key, this.#cache.value(key, stored)];
   }
 
   [Symbol.iterator]() {
@@ -334,8 +132,8 @@ export class PersistentMap {
   }
 
   stats() {
-    if (this.#state === 'open') this.#applyOps();
-    const s = this.#state === 'closed' ? this.#closedStats : this.#core.stats();
+    const state = this.#driver.state;
+    const s = state === 'closed' ? this.#closedStats : state === 'open' ? this.#driver.core().stats() : this.#core.stats();
     return {
       size: this.size,
       liveRecords: s.liveRecords,
@@ -344,9 +142,9 @@ export class PersistentMap {
       pendingBytes: s.pendingBytes,
       deadRatio: s.deadRatio,
       generation: s.generation,
-      backend: this.#options.backendKind,
+      backend: this.#backendKind,
       durability: this.#options.durability,
-      state: this.#state,
+      state,
     };
   }
 
@@ -359,23 +157,21 @@ export class PersistentMap {
    */
   set(key, value) {
     try {
-      this.#checkWritable();
+      this.#driver.checkWritable();
       checkKey(key);
-      const stored = this.#encode(value);
-      const mark = this.#ops.mark();
-      const bytes = this.#ops.put(key, stored, this.#bytesPrefix(stored));
+      const stored = this.#form.encode(value);
+      const ops = this.#driver.ops;
+      const mark = ops.mark();
+      const bytes = ops.put(key, stored, this.#form.bytesPrefix(stored));
       if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
-        this.#ops.rewind(mark);
+        ops.rewind(mark);
         throw invalidRange(`key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
       }
-      this.#entries.set(key, stored);
-      if (this.#frozen !== null) this.#frozen.delete(key);
+      this.#cache.put(key, stored);
     } catch (err) {
       return Promise.reject(err);
     }
-    const done = this.#commit();
-    if (this.#watched > 0) this.#emit('change', { type: 'set', key }, done);
-    return done;
+    return this.#written({ type: 'set', key });
   }
 
   /**
@@ -385,39 +181,32 @@ export class PersistentMap {
    * key is gone).
    */
   async delete(key) {
-    this.#checkWritable();
+    this.#driver.checkWritable();
     checkKey(key);
     if (!this.has(key)) {
-      await this.#commit();
+      await this.#driver.commit();
       return false;
     }
-    this.#ops.delete(key);
-    this.#entries.delete(key);
-    this.#frozen?.delete(key);
-    const done = this.#commit();
-    if (this.#watched > 0) this.#emit('change', { type: 'delete', key }, done);
-    await done;
+    this.#driver.ops.delete(key);
+    this.#cache.delete(key);
+    await this.#written({ type: 'delete', key });
     return true;
   }
 
   async clear() {
-    this.#checkWritable();
-    this.#ops.clear();
-    this.#entries.clear();
-    this.#complete = true;
-    this.#frozen?.clear();
-    const done = this.#commit();
-    if (this.#watched > 0) this.#emit('change', { type: 'clear' }, done);
-    return done;
+    this.#driver.checkWritable();
+    this.#driver.ops.clear();
+    this.#cache.clear();
+    return this.#written({ type: 'clear' });
   }
 
   /** Sets `key` to fn(current value); resolves to the new value. fn gets a fresh copy, also with { freeze: true }. */
   async update(key, fn) {
-    this.#checkWritable();
+    this.#driver.checkWritable();
     checkKey(key);
     if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
-    const current = this.#stored(key);
-    const next = fn(current === undefined ? undefined : this.#decode(current));
+    const current = this.#cache.stored(key);
+    const next = fn(current === undefined ? undefined : this.#form.decode(current));
     if (next && typeof next.then === 'function') {
       throw invalidType('the update function must return the new value, not a Promise');
     }
@@ -427,45 +216,41 @@ export class PersistentMap {
 
   /** Sets many entries as one atomic record. */
   async setMany(entries) {
-    this.#checkWritable();
+    this.#driver.checkWritable();
     const list = [];
     for (const pair of entries instanceof Map ? entries : Array.from(entries ?? [])) {
       if (!Array.isArray(pair) || pair.length !== 2) throw invalidType('setMany takes [key, value] pairs (or a Map)');
       checkKey(pair[0]);
-      list.push([pair[0], this.#encode(pair[1])]);
+      list.push([pair[0], this.#form.encode(pair[1])]);
     }
-    if (list.length === 0) return this.#commit();
+    if (list.length === 0) return this.#driver.commit();
     if (!this.#putBatch(list)) {
       throw invalidRange(`the batch takes more than maxRecordSize (${this.#options.maxRecordSize}) bytes; split it`);
     }
-    const done = this.#commit();
-    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
-    return done;
+    return this.#written({ type: 'setMany', keys: list }, true);
   }
 
-  // Queues [key, stored] pairs as one BATCH record and puts them in memory;
-  // false (and nothing changed) if the record would exceed maxRecordSize.
+  // Queues [key, stored] pairs as one BATCH record and puts them in the
+  // cache; false (and nothing changed) if the record would exceed maxRecordSize.
   #putBatch(list) {
-    const mark = this.#ops.mark();
-    this.#ops.batch(list.length);
+    const ops = this.#driver.ops;
+    const mark = ops.mark();
+    ops.batch(list.length);
     let bytes = 5;
     for (const [key, stored] of list) {
-      bytes += this.#ops.put(key, stored, this.#bytesPrefix(stored)) + BATCH_OP_OVERHEAD;
+      bytes += ops.put(key, stored, this.#form.bytesPrefix(stored)) + BATCH_OP_OVERHEAD;
     }
     if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
-      this.#ops.rewind(mark);
+      ops.rewind(mark);
       return false;
     }
-    for (const [key, stored] of list) {
-      this.#entries.set(key, stored);
-      this.#frozen?.delete(key);
-    }
+    for (const [key, stored] of list) this.#cache.put(key, stored);
     return true;
   }
 
   /** Deletes many keys as one atomic record; resolves to how many were there. */
   async deleteMany(keys) {
-    this.#checkWritable();
+    this.#driver.checkWritable();
     const present = [];
     const seen = new Set();
     for (const key of Array.from(keys ?? [])) {
@@ -476,24 +261,20 @@ export class PersistentMap {
       }
     }
     if (present.length === 0) {
-      await this.#commit();
+      await this.#driver.commit();
       return 0;
     }
-    const mark = this.#ops.mark();
-    this.#ops.batch(present.length);
+    const ops = this.#driver.ops;
+    const mark = ops.mark();
+    ops.batch(present.length);
     let bytes = 5;
-    for (const key of present) bytes += this.#ops.delete(key) + BATCH_OP_OVERHEAD;
+    for (const key of present) bytes += ops.delete(key) + BATCH_OP_OVERHEAD;
     if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
-      this.#ops.rewind(mark);
+      ops.rewind(mark);
       throw invalidRange(`the batch takes about ${bytes} bytes, more than maxRecordSize; split it`);
     }
-    for (const key of present) {
-      this.#entries.delete(key);
-      this.#frozen?.delete(key);
-    }
-    const done = this.#commit();
-    if (this.#watched > 0) this.#emit('change', { type: 'deleteMany', keys: present }, done);
-    await done;
+    for (const key of present) this.#cache.delete(key);
+    await this.#written({ type: 'deleteMany', keys: present });
     return present.length;
   }
 
@@ -504,10 +285,13 @@ export class PersistentMap {
    */
   exportCSV(options = {}) {
     const opts = exportOptions(options);
-    this.#loadAll();
-    const keys = Array.from(this.#entries.keys());
-    const values = Array.from(this.#entries.values());
-    const json = this.#asText;
+    const keys = [];
+    const values = [];
+    for (const [key, stored] of this.#cache.storedEntries()) {
+      keys.push(key);
+      values.push(stored);
+    }
+    const json = this.#form.asText;
     return csvChunks(keys, values, (stored) => storedToText(stored, json), opts);
   }
 
@@ -517,8 +301,8 @@ export class PersistentMap {
    * failed write changes nothing. Resolves to the number of rows imported.
    */
   async importCSV(source) {
-    this.#checkWritable();
-    const json = this.#asText;
+    this.#driver.checkWritable();
+    const json = this.#form.asText;
     const list = [];
     const lines = [];
     let units = 0;
@@ -531,7 +315,7 @@ export class PersistentMap {
       }
       let stored;
       try {
-        stored = textToStored(text, json, (value) => this.#encode(value));
+        stored = textToStored(text, json, (value) => this.#form.encode(value));
       } catch (err) {
         throw at(1, err);
       }
@@ -539,64 +323,57 @@ export class PersistentMap {
       lines.push(starts[0][0]);
       units += key.length + (typeof stored === 'string' ? stored.length : stored.byteLength);
     });
-    this.#checkWritable();
+    this.#driver.checkWritable();
     if (list.length === 0) {
-      await this.#commit();
+      await this.#driver.commit();
       return 0;
     }
     // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
     if (units <= this.#options.maxRecordSize && this.#putBatch(list)) {
-      const done = this.#commit();
-      if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
-      await done;
+      await this.#written({ type: 'setMany', keys: list }, true);
     } else {
       await this.#putViaSnapshot(list, lines);
     }
     return list.length;
   }
 
-  // An import too big for one record: it goes to the core as separate
-  // records, and the next commit replaces the log with a snapshot instead of
-  // appending them, which is atomic on every backend (docs/BACKENDS.md).
+  // An import too big for one record: separate records that the next
+  // commit writes as a snapshot replacing the log (LogDriver.commitViaSnapshot).
   #putViaSnapshot(list, lines) {
     const ops = new OpWriter();
     for (let i = 0; i < list.length; i++) {
       const [key, stored] = list[i];
-      const bytes = ops.put(key, stored, this.#bytesPrefix(stored));
+      const bytes = ops.put(key, stored, this.#form.bytesPrefix(stored));
       if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
         throw csvError(lines[i], 0, `key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
       }
     }
-    this.#applyOps(); // earlier writes first
-    const refused = this.#core.apply(ops.take());
-    if (refused !== null) throw statusError(refused, `internal error applying an import to ${this.#name}`);
-    for (const [key, stored] of list) {
-      this.#entries.set(key, stored);
-      this.#frozen?.delete(key);
+    const done = this.#driver.commitViaSnapshot(ops.take());
+    for (const [key, stored] of list) this.#cache.put(key, stored);
+    if (this.#events.watched > 0) this.#events.emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
+    return done;
+  }
+
+  // Commits the write just queued and tells the 'change' listeners, if any.
+  // With `pairs`, event.keys holds [key, stored] pairs to be reduced to keys
+  // (only when someone listens).
+  #written(event, pairs = false) {
+    const done = this.#driver.commit();
+    if (this.#events.watched > 0) {
+      if (pairs) event.keys = event.keys.map(([k]) => k);
+      this.#events.emit('change', event, done);
     }
-    this.#snapshotCommit = true;
-    const done = this.#commit();
-    this.#appliedSeq = this.#seq;
-    if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
     return done;
   }
 
   /** Resolves once every earlier write is on stable storage. */
   async flush() {
-    this.#checkWritable();
-    return new Promise((resolve, reject) => {
-      this.#syncWaiters.push({ resolve, reject });
-      this.#schedule();
-    });
+    return this.#driver.flush();
   }
 
   /** Rewrites the log as a snapshot of the live entries. */
   async compact() {
-    this.#checkWritable();
-    return new Promise((resolve, reject) => {
-      this.#compactWaiters.push({ resolve, reject });
-      this.#schedule();
-    });
+    return this.#driver.compact();
   }
 
   /** Flushes, releases the store and frees the core. Idempotent. */
@@ -606,24 +383,15 @@ export class PersistentMap {
   }
 
   async #close() {
-    let error = null;
-    if (this.#state === 'open') {
-      try {
-        await this.flush();
-      } catch (err) {
-        error = err;
-      }
-    }
-    while (this.#draining) await this.#draining;
+    let error = await this.#driver.close();
     try {
-      this.#loadAll(); // reads go on after close, without the core
+      this.#cache.detach(); // reads go on after close, without the core
     } catch (err) {
       error ??= err;
     }
     this.#closedStats = this.#core.stats();
-    this.#state = 'closed';
     try {
-      await this.#backend.close();
+      await this.#driver.release();
     } finally {
       this.#core.delete();
     }
@@ -637,278 +405,12 @@ export class PersistentMap {
    * compaction, or a backend failure found after writes were acknowledged).
    */
   on(type, listener) {
-    if (typeof listener !== 'function') throw invalidType('listener must be a function');
-    if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
-    this.#listeners.get(type).add(listener);
-    this.#watched = this.#listeners.get('change')?.size ?? 0;
+    this.#events.on(type, listener);
     return this;
   }
 
   off(type, listener) {
-    this.#listeners.get(type)?.delete(listener);
-    this.#watched = this.#listeners.get('change')?.size ?? 0;
+    this.#events.off(type, listener);
     return this;
-  }
-
-  // Calls the listeners of `type`. A listener's exception never stops a
-  // write: it is thrown again, as an uncaught exception, once the write the
-  // event reports (`after`, its promise) has settled, so that a process that
-  // dies of it has stored what that write acknowledged.
-  #emit(type, event, after = null) {
-    const set = this.#listeners.get(type);
-    if (!set) return;
-    for (const listener of set) {
-      try {
-        listener(event);
-      } catch (err) {
-        const rethrow = () => queueMicrotask(() => {
-          throw err;
-        });
-        if (after === null) rethrow();
-        else after.then(rethrow, rethrow);
-      }
-    }
-  }
-
-  // ---- internals ----
-
-  #encode(value) {
-    const encoded = this.#codec.encode(value);
-    // new Uint8Array(x) copies; a Buffer's slice() would only be a view.
-    if (this.#asText) return typeof encoded === 'string' ? encoded : new Uint8Array(encoded);
-    if (typeof encoded === 'string') {
-      if (!wellFormed(encoded)) throw invalidType('codec.encode returned a string with a lone surrogate');
-      return encoder.encode(encoded);
-    }
-    if (!(encoded instanceof Uint8Array)) throw invalidType('codec.encode must return a Uint8Array or a string');
-    return new Uint8Array(encoded);
-  }
-
-  #bytesPrefix(stored) {
-    return this.#asText && typeof stored !== 'string' ? BYTES_TAG : -1;
-  }
-
-  #decode(stored) {
-    if (this.#asText) return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
-    return this.#codec.decode(stored.slice());
-  }
-
-  #checkWritable() {
-    if (this.#state === 'closed') {
-      throw new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
-    }
-    if (this.#state === 'failed') {
-      throw new PersistentMapError('CLOSED', `store ${this.#name} refuses writes after an earlier failure (${this.#failure.message}); reopen it`, { cause: this.#failure });
-    }
-  }
-
-  #commit() {
-    const seq = ++this.#seq;
-    const waiters = this.#waiters;
-    let waiter = waiters.length > 0 ? waiters[waiters.length - 1] : null;
-    if (waiter !== null && waiter.seq > this.#appliedSeq) {
-      // Its group is not applied yet: this write joins it. Writes of one
-      // group always succeed or fail together (one backend write, one
-      // roll-back), so they can share a promise.
-      waiter.seq = seq;
-    } else {
-      waiter = { seq, promise: null, resolve: null, reject: null };
-      waiter.promise = new Promise((resolve, reject) => {
-        waiter.resolve = resolve;
-        waiter.reject = reject;
-      });
-      waiters.push(waiter);
-    }
-    this.#schedule();
-    return waiter.promise;
-  }
-
-  #schedule() {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    queueMicrotask(this.#startDrain);
-  }
-
-  // A field, so that scheduling allocates no closure.
-  #startDrain = () => {
-    this.#scheduled = false;
-    if (!this.#draining) this.#draining = this.#drainLoop();
-  };
-
-  async #drainLoop() {
-    try {
-      await this.#drain();
-    } catch (err) {
-      this.#fail(err); // a bug, not an I/O error: stop writing
-    } finally {
-      this.#draining = null;
-      // Work that arrived while the loop was deciding to stop.
-      if (this.#state === 'open' && this.#hasWork()) this.#schedule();
-    }
-  }
-
-  #hasWork() {
-    return !this.#ops.empty || this.#waiters.length > 0 || this.#syncWaiters.length > 0 ||
-      this.#compactWaiters.length > 0;
-  }
-
-  // Hands the queued operations to the core. Every write issued so far is
-  // then applied, also those that queued nothing (a delete of an absent
-  // key): they settle with the writes before them.
-  #applyOps() {
-    if (this.#ops.empty) {
-      this.#appliedSeq = this.#seq;
-      return;
-    }
-    const refused = this.#core.apply(this.#ops.take());
-    if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
-    this.#appliedSeq = this.#seq;
-  }
-
-  #settle(upto, error) {
-    let n = 0;
-    while (n < this.#waiters.length && this.#waiters[n].seq <= upto) n++;
-    for (const w of this.#waiters.splice(0, n)) {
-      if (error) w.reject(error);
-      else w.resolve();
-    }
-  }
-
-  async #drain() {
-    const strict = this.#options.durability === 'strict';
-    while (this.#state === 'open') {
-      this.#applyOps();
-      if (this.#snapshotCommit) {
-        await this.#commitSnapshot();
-        continue;
-      }
-      if (this.#core.pendingSize() > 0) {
-        const bytes = this.#core.takePending();
-        const upto = this.#appliedSeq;
-        try {
-          await this.#backend.append(bytes, { sync: strict });
-        } catch (err) {
-          await this.#rollBack(err);
-          continue;
-        }
-        this.#logBytes += bytes.length;
-        this.#settle(upto, null);
-        continue;
-      }
-      this.#settle(this.#appliedSeq, null); // writes that changed nothing
-      // A table backend holds only live rows: nothing to compact automatically.
-      const auto = this.#options.compaction.auto && this.#backend.kind !== 'table' &&
-        this.#logBytes >= this.#noAutoCompactBelow && this.#core.shouldCompact();
-      if (this.#compactWaiters.length > 0 || auto) {
-        await this.#compactNow();
-        continue;
-      }
-      if (this.#syncWaiters.length > 0) {
-        const waiters = this.#syncWaiters.splice(0);
-        try {
-          await this.#backend.sync();
-          for (const w of waiters) w.resolve();
-        } catch (err) {
-          for (const w of waiters) w.reject(err);
-          this.#fail(err);
-        }
-        continue;
-      }
-      return;
-    }
-    // Failed or closed: nothing more will be written.
-    this.#rejectAll(this.#failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`));
-  }
-
-  // Writes everything applied so far as one snapshot that replaces the log.
-  async #commitSnapshot() {
-    this.#snapshotCommit = false;
-    const upto = this.#appliedSeq;
-    this.#core.dropPending(); // these records reach the log inside the snapshot
-    try {
-      await this.#replaceLog();
-    } catch (err) {
-      await this.#rollBack(err);
-      return;
-    }
-    this.#settle(upto, null);
-  }
-
-  // Replaces the log with a snapshot of the core's entries.
-  async #replaceLog() {
-    const snapshot = this.#core.encodeSnapshot();
-    await this.#backend.replace(snapshot);
-    this.#core.snapshotInstalled();
-    this.#logBytes = snapshot.length;
-  }
-
-  async #compactNow() {
-    const waiters = this.#compactWaiters.splice(0);
-    try {
-      await this.#replaceLog();
-      for (const w of waiters) w.resolve();
-    } catch (err) {
-      for (const w of waiters) w.reject(err);
-      if (err.fatal) {
-        this.#fail(err);
-      } else {
-        // Leave the old log in place and do not retry at once.
-        this.#noAutoCompactBelow = this.#logBytes + this.#options.compaction.minBytes;
-        if (waiters.length === 0) this.#emit('error', err);
-      }
-    }
-  }
-
-  // A write failed: cut the log back to what it held before and rebuild the
-  // map from it, so memory never claims what the log does not hold. Every
-  // write not yet on the log is rejected.
-  async #rollBack(cause) {
-    if (cause?.fatal) {
-      this.#fail(cause instanceof PersistentMapError ? cause
-        : new PersistentMapError('IO', String(cause?.message ?? cause), { cause }));
-      return;
-    }
-    const error = new PersistentMapError(cause?.code ?? 'IO',
-      `${cause?.message ?? cause}; the write was rolled back`, { cause });
-    try {
-      await this.#backend.truncate(this.#logBytes);
-      const bytes = await this.#backend.read();
-      const report = this.#core.recover(bytes);
-      if (!report.ok) throw statusError(report);
-      // A table backend's read() is a snapshot of its rows, shorter than
-      // the log it stands for (docs/BACKENDS.md).
-      const table = this.#backend.kind === 'table';
-      if (report.validBytes !== bytes.length || (!table && bytes.length !== this.#logBytes)) {
-        throw new PersistentMapError('CORRUPT', 'the log does not end where the last good write did');
-      }
-      this.#logBytes = bytes.length;
-      this.#ops.take();
-      this.#appliedSeq = this.#seq;
-      this.#forgetEntries();
-      this.#settle(Infinity, error);
-      this.#emit('change', { type: 'reload' });
-    } catch (err) {
-      this.#fail(new PersistentMapError(error.code, `${error.message}, and restoring the store failed too (${err.message})`, { cause: err }));
-    }
-  }
-
-  #lateFailure(error) {
-    if (this.#state !== 'open') return;
-    this.#fail(error);
-    this.#emit('error', error);
-  }
-
-  #fail(error) {
-    if (this.#state !== 'open') return;
-    this.#state = 'failed';
-    this.#failure = error;
-    this.#rejectAll(error);
-  }
-
-  // Rejects every write, flush and compaction still waiting.
-  #rejectAll(error) {
-    this.#settle(Infinity, error);
-    for (const w of this.#syncWaiters.splice(0)) w.reject(error);
-    for (const w of this.#compactWaiters.splice(0)) w.reject(error);
   }
 }

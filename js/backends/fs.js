@@ -121,9 +121,8 @@ export class FsBackend {
     try {
       await this.fh.datasync();
     } catch (err) {
-      const e = fromSystemError(err, `cannot sync ${this.file}`);
-      e.fatal = true; // after a failed fsync the unsynced data may be gone
-      throw e;
+      // After a failed fsync the unsynced data may be gone.
+      throw fromSystemError(err, `cannot sync ${this.file}`, { fatal: true });
     }
   }
 
@@ -155,9 +154,7 @@ export class FsBackend {
       await syncDir(this.dir);
       await old.close();
     } catch (err) {
-      const e = fromSystemError(err, `compaction of ${this.file} replaced the log but could not finish`);
-      e.fatal = true;
-      throw e;
+      throw fromSystemError(err, `compaction of ${this.file} replaced the log but could not finish`, { fatal: true });
     }
   }
 

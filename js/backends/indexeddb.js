@@ -225,8 +225,7 @@ export class IndexedDbBackend {
   };
 
   #fail(cause) {
-    const error = new PersistentMapError(cause.code ?? 'IO', `${cause.message}; the write had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it`, { cause });
-    error.fatal = true;
+    const error = new PersistentMapError(cause.code ?? 'IO', `${cause.message}; the write had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it`, { cause, fatal: true });
     this.#failure = error;
     try {
       this.onfailure?.(error);

@@ -70,10 +70,7 @@ export class OpfsBackend {
   #onMessage(event) {
     const { id, ok, result, error, deferred } = event.data;
     if (deferred) {
-      const err = errorFromWorker(error);
-      err.fatal = true;
-      err.message += "; it had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it";
-      this.#fail(err);
+      this.#fail(new PersistentMapError(error.code, `${error.message}; it had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it`, { fatal: true }));
       return;
     }
     const call = this.#calls.get(id);
@@ -99,8 +96,7 @@ export class OpfsBackend {
     this.#worker?.terminate();
     const unconfirmed = this.#lastRelaxed > this.#confirmed;
     const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}` +
-      `${unconfirmed ? "; writes acknowledged since the last completed request (durability 'relaxed') may be lost" : ''}; reopen the store`);
-    error.fatal = true;
+      `${unconfirmed ? "; writes acknowledged since the last completed request (durability 'relaxed') may be lost" : ''}; reopen the store`, { fatal: true });
     this.#fail(error);
   }
 

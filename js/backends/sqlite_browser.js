@@ -61,8 +61,7 @@ class WorkerSqliteStore {
 
   // The worker failed to start or died: nothing it was doing can be trusted.
   #onWorkerGone(message) {
-    const error = new PersistentMapError('IO', `the sqlite worker of store '${this.name}' ${message}`);
-    error.fatal = true;
+    const error = new PersistentMapError('IO', `the sqlite worker of store '${this.name}' ${message}`, { fatal: true });
     for (const call of this.calls.values()) call.reject(error);
     this.calls.clear();
     this.worker?.terminate();

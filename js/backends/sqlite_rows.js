@@ -153,8 +153,8 @@ export class SqliteRows {
         this.#step(this.#statement('countSync'));
       });
     } catch (err) {
-      err.fatal = true; // after a failed fsync the unsynced data may be gone
-      throw err;
+      // After a failed fsync the unsynced data may be gone.
+      throw err.fatal ? err : new PersistentMapError(err.code ?? 'IO', err.message, { cause: err, fatal: true });
     }
   }
 
@@ -273,15 +273,15 @@ export class SqliteRows {
       this.unsynced = !sync;
     } catch (err) {
       this.unsynced = true; // pages may have been written (and restored) without a sync
-      const error = this.#error(err, what, since);
+      let error = this.#error(err, what, since);
       try {
         if (!capi.sqlite3_get_autocommit(this.db.pointer)) this.db.exec('ROLLBACK');
       } catch {
         // reported below: still inside the transaction
       }
       const rc = err.resultCode ?? 0;
-      if (!capi.sqlite3_get_autocommit(this.db.pointer) || rc === capi.SQLITE_IOERR_FSYNC || rc === capi.SQLITE_IOERR_DIR_FSYNC) {
-        error.fatal = true;
+      if (!error.fatal && (!capi.sqlite3_get_autocommit(this.db.pointer) || rc === capi.SQLITE_IOERR_FSYNC || rc === capi.SQLITE_IOERR_DIR_FSYNC)) {
+        error = new PersistentMapError(error.code, error.message, { cause: error.cause ?? err, fatal: true });
       }
       throw error;
     }

@@ -1,0 +1,44 @@
+// The map's events: 'change' (after a write is queued, or a reload) and
+// 'error' (a failure no write's promise can report).
+
+import { invalidType } from '../errors.js';
+
+export class Events {
+  #listeners = new Map(); // type -> Set of listeners
+  /** How many 'change' listeners there are: writes build their events only when someone listens. */
+  watched = 0;
+
+  on(type, listener) {
+    if (typeof listener !== 'function') throw invalidType('listener must be a function');
+    if (!this.#listeners.has(type)) this.#listeners.set(type, new Set());
+    this.#listeners.get(type).add(listener);
+    this.watched = this.#listeners.get('change')?.size ?? 0;
+  }
+
+  off(type, listener) {
+    this.#listeners.get(type)?.delete(listener);
+    this.watched = this.#listeners.get('change')?.size ?? 0;
+  }
+
+  /**
+   * Calls the listeners of `type`. A listener's exception never stops a
+   * write: it is thrown again, as an uncaught exception, once the write the
+   * event reports (`after`, its promise) has settled, so that a process that
+   * dies of it has stored what that write acknowledged.
+   */
+  emit(type, event, after = null) {
+    const set = this.#listeners.get(type);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (err) {
+        const rethrow = () => queueMicrotask(() => {
+          throw err;
+        });
+        if (after === null) rethrow();
+        else after.then(rethrow, rethrow);
+      }
+    }
+  }
+}

@@ -1,0 +1,377 @@
+// The log driver: takes the map's writes to the core and the core's log
+// bytes to the backend. It is the JavaScript twin of the native driver
+// (src/native/store.cc), over the same Engine, and its steps carry the same
+// names: write pending (group commit: the writes of one turn of the event
+// loop become one backend write), roll back (a failed write is undone in
+// memory and on the log), compact (a snapshot replaces the log), fail (after
+// a failure nothing can be promised: writes are refused until reopened).
+//
+// Writes are numbered as they are issued (seq). Queued operations reach the
+// core lazily (applyOps), before anything reads the core and when a drain
+// starts; a group of writes applied together shares one promise, settled
+// once its bytes are on the log as the durability asks.
+
+import { OpWriter } from '../op_writer.js';
+import { PersistentMapError, statusError } from '../errors.js';
+import { capabilitiesOf } from './registry.js';
+
+export class LogDriver {
+  /** Operations of writes not yet applied to the core (the map queues them here). */
+  ops = new OpWriter();
+  /** 'open', 'failed' or 'closed'. */
+  state = 'open';
+  /** Why the store failed (state 'failed'). */
+  failure = null;
+
+  #name;
+  #core;
+  #backend;
+  #can;
+  #strict;
+  #compaction;
+  #hooks;
+  #seq = 0; // writes issued
+  #appliedSeq = 0; // writes applied to the core
+  // { seq, promise, resolve, reject }, in seq order: one per group of writes
+  // applied to the core together, which share one promise.
+  #waiters = [];
+  #syncWaiters = [];
+  #compactWaiters = [];
+  #scheduled = false;
+  #snapshotCommit = false; // the next commit replaces the log (a big import)
+  #draining = null;
+  #logBytes = 0; // bytes the backend's log holds
+  #noAutoCompactBelow = 0;
+
+  /**
+   * @param {string} name the store's name, for messages
+   * @param {import('../core.js').Core} core
+   * @param {object} backend
+   * @param {object} options the checked open options
+   * @param {{ reloaded: () => void, error: (err: Error) => void }} hooks
+   *   reloaded: the core was rebuilt from the log (after a roll-back);
+   *   error: a failure no write's promise can report
+   */
+  constructor(name, core, backend, options, hooks) {
+    this.#name = name;
+    this.#core = core;
+    this.#backend = backend;
+    this.#can = capabilitiesOf(backend);
+    this.#strict = options.durability === 'strict';
+    this.#compaction = options.compaction;
+    this.#hooks = hooks;
+    // Backends that acknowledge a relaxed write before storing it (opfs,
+    // indexeddb) report a failure found later here: it can no longer reject
+    // that write, so the store stops taking writes and says so at once.
+    if (this.#can.lateFailures) backend.onfailure = (err) => this.#lateFailure(err);
+  }
+
+  /** The core with every queued write applied, for reads. */
+  core() {
+    this.applyOps();
+    return this.#core;
+  }
+
+  /** Finishes an open: cuts a torn tail, writes a new log's header, rewrites a salvaged log. */
+  async open(fileBytes, report) {
+    this.#logBytes = report.validBytes;
+    if (report.validBytes < fileBytes) {
+      await this.#backend.truncate(report.validBytes); // drop the torn tail
+    }
+    if (this.#core.pendingSize() > 0) {
+      // A new log: its header, durable at once.
+      const header = this.#core.takePending();
+      await this.#backend.append(header, { sync: true });
+      this.#logBytes += header.length;
+    }
+    if (report.needsRewrite) await this.compact();
+  }
+
+  /** Throws CLOSED unless writes are taken. */
+  checkWritable() {
+    if (this.state === 'closed') {
+      throw new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
+    }
+    if (this.state === 'failed') {
+      throw new PersistentMapError('CLOSED', `store ${this.#name} refuses writes after an earlier failure (${this.failure.message}); reopen it`, { cause: this.failure });
+    }
+  }
+
+  /**
+   * Issues a write whose operations (if any) were queued in `ops`; returns
+   * its promise. Also a write that queued nothing settles with the writes
+   * before it.
+   */
+  commit() {
+    const seq = ++this.#seq;
+    const waiters = this.#waiters;
+    let waiter = waiters.length > 0 ? waiters[waiters.length - 1] : null;
+    if (waiter !== null && waiter.seq > this.#appliedSeq) {
+      // Its group is not applied yet: this write joins it. Writes of one
+      // group always succeed or fail together (one backend write, one
+      // roll-back), so they can share a promise.
+      waiter.seq = seq;
+    } else {
+      waiter = { seq, promise: null, resolve: null, reject: null };
+      waiter.promise = new Promise((resolve, reject) => {
+        waiter.resolve = resolve;
+        waiter.reject = reject;
+      });
+      waiters.push(waiter);
+    }
+    this.#schedule();
+    return waiter.promise;
+  }
+
+  /**
+   * Issues a write of operations that go to the core as they are (records
+   * of their own, which may exceed one record's limit together): the next
+   * commit replaces the log with a snapshot instead of appending them, which
+   * is atomic on every backend (docs/BACKENDS.md).
+   */
+  commitViaSnapshot(ops) {
+    this.applyOps(); // earlier writes first
+    const refused = this.#core.apply(ops);
+    if (refused !== null) throw statusError(refused, `internal error applying an import to ${this.#name}`);
+    this.#snapshotCommit = true;
+    const done = this.commit();
+    this.#appliedSeq = this.#seq;
+    return done;
+  }
+
+  /** Resolves once every earlier write is on stable storage. */
+  flush() {
+    this.checkWritable();
+    return new Promise((resolve, reject) => {
+      this.#syncWaiters.push({ resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Rewrites the log as a snapshot of the live entries. */
+  compact() {
+    this.checkWritable();
+    return new Promise((resolve, reject) => {
+      this.#compactWaiters.push({ resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Flushes (the error, if any, is returned), then waits for the drain to stop. */
+  async close() {
+    let error = null;
+    if (this.state === 'open') {
+      try {
+        await this.flush();
+      } catch (err) {
+        error = err;
+      }
+    }
+    while (this.#draining) await this.#draining;
+    return error;
+  }
+
+  /** Marks the store closed and releases the backend. */
+  async release() {
+    this.state = 'closed';
+    await this.#backend.close();
+  }
+
+  /**
+   * Hands the queued operations to the core. Every write issued so far is
+   * then applied, also those that queued nothing (a delete of an absent
+   * key): they settle with the writes before them.
+   */
+  applyOps() {
+    if (this.ops.empty) {
+      this.#appliedSeq = this.#seq;
+      return;
+    }
+    const refused = this.#core.apply(this.ops.take());
+    if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
+    this.#appliedSeq = this.#seq;
+  }
+
+  #schedule() {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(this.#startDrain);
+  }
+
+  // A field, so that scheduling allocates no closure.
+  #startDrain = () => {
+    this.#scheduled = false;
+    if (!this.#draining) this.#draining = this.#drainLoop();
+  };
+
+  async #drainLoop() {
+    try {
+      await this.#drain();
+    } catch (err) {
+      this.#fail(err); // a bug, not an I/O error: stop writing
+    } finally {
+      this.#draining = null;
+      // Work that arrived while the loop was deciding to stop.
+      if (this.state === 'open' && this.#hasWork()) this.#schedule();
+    }
+  }
+
+  #hasWork() {
+    return !this.ops.empty || this.#waiters.length > 0 || this.#syncWaiters.length > 0 ||
+      this.#compactWaiters.length > 0;
+  }
+
+  #settle(upto, error) {
+    let n = 0;
+    while (n < this.#waiters.length && this.#waiters[n].seq <= upto) n++;
+    for (const w of this.#waiters.splice(0, n)) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+  }
+
+  async #drain() {
+    while (this.state === 'open') {
+      this.applyOps();
+      if (this.#snapshotCommit) {
+        await this.#writeSnapshot();
+        continue;
+      }
+      if (this.#core.pendingSize() > 0) {
+        await this.#writePending();
+        continue;
+      }
+      this.#settle(this.#appliedSeq, null); // writes that changed nothing
+      const auto = this.#compaction.auto && this.#can.autoCompact &&
+        this.#logBytes >= this.#noAutoCompactBelow && this.#core.shouldCompact();
+      if (this.#compactWaiters.length > 0 || auto) {
+        await this.#compactNow();
+        continue;
+      }
+      if (this.#syncWaiters.length > 0) {
+        await this.#sync();
+        continue;
+      }
+      return;
+    }
+    // Failed or closed: nothing more will be written.
+    this.#rejectAll(this.failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`));
+  }
+
+  // Appends the core's pending bytes: one backend write for every write
+  // applied so far.
+  async #writePending() {
+    const bytes = this.#core.takePending();
+    const upto = this.#appliedSeq;
+    try {
+      await this.#backend.append(bytes, { sync: this.#strict });
+    } catch (err) {
+      await this.#rollBack(err);
+      return;
+    }
+    this.#logBytes += bytes.length;
+    this.#settle(upto, null);
+  }
+
+  async #sync() {
+    const waiters = this.#syncWaiters.splice(0);
+    try {
+      await this.#backend.sync();
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      this.#fail(err);
+    }
+  }
+
+  // Writes everything applied so far as one snapshot that replaces the log.
+  async #writeSnapshot() {
+    this.#snapshotCommit = false;
+    const upto = this.#appliedSeq;
+    this.#core.dropPending(); // these records reach the log inside the snapshot
+    try {
+      await this.#replaceLog();
+    } catch (err) {
+      await this.#rollBack(err);
+      return;
+    }
+    this.#settle(upto, null);
+  }
+
+  // Replaces the log with a snapshot of the core's entries.
+  async #replaceLog() {
+    const snapshot = this.#core.encodeSnapshot();
+    await this.#backend.replace(snapshot);
+    this.#core.snapshotInstalled();
+    this.#logBytes = snapshot.length;
+  }
+
+  async #compactNow() {
+    const waiters = this.#compactWaiters.splice(0);
+    try {
+      await this.#replaceLog();
+      for (const w of waiters) w.resolve();
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      if (err.fatal) {
+        this.#fail(err);
+      } else {
+        // Leave the old log in place and do not retry at once.
+        this.#noAutoCompactBelow = this.#logBytes + this.#compaction.minBytes;
+        if (waiters.length === 0) this.#hooks.error(err);
+      }
+    }
+  }
+
+  // A write failed: cut the log back to what it held before and rebuild the
+  // core from it, so memory never claims what the log does not hold. Every
+  // write not yet on the log is rejected.
+  async #rollBack(cause) {
+    if (cause?.fatal) {
+      this.#fail(cause instanceof PersistentMapError ? cause
+        : new PersistentMapError('IO', String(cause?.message ?? cause), { cause, fatal: true }));
+      return;
+    }
+    const error = new PersistentMapError(cause?.code ?? 'IO',
+      `${cause?.message ?? cause}; the write was rolled back`, { cause });
+    try {
+      await this.#backend.truncate(this.#logBytes);
+      const bytes = await this.#backend.read();
+      const report = this.#core.recover(bytes);
+      if (!report.ok) throw statusError(report);
+      // A table backend's read() is a snapshot of its rows, shorter than
+      // the log it stands for (docs/BACKENDS.md).
+      if (report.validBytes !== bytes.length || (this.#can.readIsLog && bytes.length !== this.#logBytes)) {
+        throw new PersistentMapError('CORRUPT', 'the log does not end where the last good write did');
+      }
+      this.#logBytes = bytes.length;
+      this.ops.take();
+      this.#appliedSeq = this.#seq;
+      this.#hooks.reloaded();
+      this.#settle(Infinity, error);
+    } catch (err) {
+      this.#fail(new PersistentMapError(error.code, `${error.message}, and restoring the store failed too (${err.message})`, { cause: err, fatal: true }));
+    }
+  }
+
+  #lateFailure(error) {
+    if (this.state !== 'open') return;
+    this.#fail(error);
+    this.#hooks.error(error);
+  }
+
+  // From here writes are refused until the store is reopened.
+  #fail(error) {
+    if (this.state !== 'open') return;
+    this.state = 'failed';
+    this.failure = error;
+    this.#rejectAll(error);
+  }
+
+  // Rejects every write, flush and compaction still waiting.
+  #rejectAll(error) {
+    this.#settle(Infinity, error);
+    for (const w of this.#syncWaiters.splice(0)) w.reject(error);
+    for (const w of this.#compactWaiters.splice(0)) w.reject(error);
+  }
+}

@@ -1,0 +1,60 @@
+// The backend registry: which names `{ backend }` accepts, what 'auto'
+// means in this environment, and what the map may assume of a backend.
+
+import { PersistentMapError, invalidType } from '../errors.js';
+import { MemoryBackend } from '../backends/memory.js';
+
+const factories = new Map([['memory', (name) => new MemoryBackend(name)]]);
+let autoBackend = null;
+
+/**
+ * Makes `kind` usable as { backend: kind }: factory(name, { wait, signal, wasm }) returns a
+ * backend. `auto` marks the default; a function picks among several.
+ */
+export function registerBackend(kind, factory, { auto = false } = {}) {
+  factories.set(kind, factory);
+  if (auto) autoBackend = kind;
+}
+
+/** Sets how 'auto' chooses: a kind, or a function returning (a promise of) one. */
+export function setAutoBackend(choose) {
+  autoBackend = choose;
+}
+
+const METHODS = ['open', 'read', 'append', 'truncate', 'sync', 'replace', 'close'];
+
+/**
+ * The backend `options.backend` names (or is), and its name for stats():
+ * resolves to { backend, kind }.
+ */
+export async function makeBackend(name, options) {
+  const { backend } = options;
+  if (backend && typeof backend === 'object') {
+    for (const m of METHODS) {
+      if (typeof backend[m] !== 'function') throw invalidType(`custom backend lacks a ${m}() method (see docs/BACKENDS.md)`);
+    }
+    return { backend, kind: 'custom' };
+  }
+  const kind = backend === 'auto' ? (typeof autoBackend === 'function' ? await autoBackend() : autoBackend) : backend;
+  if (kind === null) {
+    throw new PersistentMapError('INVALID', "no persistent backend is available in this environment yet; pass { backend: 'memory' } for a store that lives only in this page");
+  }
+  const factory = factories.get(kind);
+  if (!factory) {
+    throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...factories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
+  }
+  return { backend: await factory(name, { wait: options.wait === true, signal: options.signal, wasm: options.wasm }), kind };
+}
+
+/**
+ * What the map may assume of a backend (docs/BACKENDS.md, "The interface"),
+ * decided here once from what it declares:
+ * - `readIsLog`: read() returns the log exactly as appended (log-shaped);
+ *   a table-shaped backend (`kind: 'table'`) returns a snapshot of its rows.
+ * - `autoCompact`: automatic compaction makes sense (rows hold no dead records).
+ * - `lateFailures`: a relaxed append may fail after it resolved (`onfailure`).
+ */
+export function capabilitiesOf(backend) {
+  const table = backend.kind === 'table';
+  return Object.freeze({ readIsLog: !table, autoCompact: !table, lateFailures: 'onfailure' in backend });
+}

@@ -1,0 +1,41 @@
+// The stored form of values: what the codec makes of a value and back. With
+// the default codec a value is kept as JSON text (a string) or, for bytes,
+// as a Uint8Array that the log tags (BYTES_TAG); with a custom codec it is
+// always a Uint8Array.
+
+import { BYTES_TAG, jsonCodec } from '../codec.js';
+import { invalidType } from '../errors.js';
+import { encoder } from '../utf8.js';
+import { wellFormed } from './options.js';
+
+export class StoredForm {
+  constructor(codec) {
+    this.codec = codec;
+    /** The default codec: values are JSON text or tagged bytes. */
+    this.asText = codec === jsonCodec;
+  }
+
+  /** The stored form of `value` (a copy: later changes to `value` do not show). */
+  encode(value) {
+    const encoded = this.codec.encode(value);
+    // new Uint8Array(x) copies; a Buffer's slice() would only be a view.
+    if (this.asText) return typeof encoded === 'string' ? encoded : new Uint8Array(encoded);
+    if (typeof encoded === 'string') {
+      if (!wellFormed(encoded)) throw invalidType('codec.encode returned a string with a lone surrogate');
+      return encoder.encode(encoded);
+    }
+    if (!(encoded instanceof Uint8Array)) throw invalidType('codec.encode must return a Uint8Array or a string');
+    return new Uint8Array(encoded);
+  }
+
+  /** A fresh value from a stored form. */
+  decode(stored) {
+    if (this.asText) return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
+    return this.codec.decode(stored.slice());
+  }
+
+  /** The tag byte the log puts before a stored form's bytes, or -1 for none. */
+  bytesPrefix(stored) {
+    return this.asText && typeof stored !== 'string' ? BYTES_TAG : -1;
+  }
+}
