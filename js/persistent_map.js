@@ -171,7 +171,11 @@ export class PersistentMap {
     try {
       core = new Core(module, o);
       const report = core.recover(bytes);
-      if (!report.ok) throw new PersistentMapError('CORRUPT', `${name}: ${report.message}`);
+      if (!report.ok) {
+        // INVALID: the log holds an intact record over maxRecordSize; the
+        // store is sound, the option is too small for it (docs/FORMAT.md).
+        throw report.code === 'INVALID' ? invalidRange(`${name}: ${report.message}`) : statusError(report, name);
+      }
       const map = new PersistentMap(CONSTRUCT, name, o, core, backend, report);
       await map.#finishOpen(bytes.length, report);
       return map;

@@ -121,7 +121,9 @@ const char* LogReader::CheckRecordAt(size_t offset, size_t* record_size) const {
   const uint32_t length = DecodeFixed32(rec + 4);
   const auto type = static_cast<uint8_t>(rec[8]);
   if (type == 0 || type > log::kMaxRecordType) return "unknown record type";
-  if (length > max_record_size_) return "length exceeds the maximum record size";
+  if (length > log::kMaxMaxRecordSize) {
+    return "length exceeds the maximum record size";
+  }
   if (length > left - log::kRecordHeaderSize) return "length beyond end of file";
   uint32_t expected = crc32c::Unmask(DecodeFixed32(rec));
   if (crc32c::Value(rec + 8, 1 + static_cast<size_t>(length)) != expected) {
@@ -144,7 +146,7 @@ LogReader::Scan LogReader::FindNextValidRecord(size_t from, size_t* found) const
     const auto type = static_cast<uint8_t>(rec[8]);
     if (type == 0 || type > log::kMaxRecordType) continue;
     const uint32_t length = DecodeFixed32(rec + 4);
-    if (length > max_record_size_ ||
+    if (length > log::kMaxMaxRecordSize ||
         length > file_.size() - p - log::kRecordHeaderSize) {
       continue;
     }
@@ -159,11 +161,30 @@ LogReader::Scan LogReader::FindNextValidRecord(size_t from, size_t* found) const
   return Scan::kNotFound;
 }
 
+Status LogReader::RecordTooLarge(size_t offset, size_t payload_size) const {
+  const std::string size = std::to_string(payload_size);
+  return Status::InvalidArgument(
+      "log record at byte " + std::to_string(offset) + " has a " + size +
+      "-byte payload, more than the maximum record size of " +
+      std::to_string(max_record_size_) +
+      " bytes the store was opened with. The record is intact, so nothing "
+      "was dropped or changed: open the store with a maximum record size of "
+      "at least " +
+      size +
+      " bytes (option maxRecordSize in JavaScript, max_record_size in C++)");
+}
+
 bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
   while (status_.ok() && pos_ < file_.size()) {
     size_t size = 0;
     const char* why = CheckRecordAt(pos_, &size);
     if (why == nullptr) {
+      if (size - log::kRecordHeaderSize > max_record_size_) {
+        // Not damage, in any mode: the store holds a record its writer
+        // allowed, and dropping it would lose it for good.
+        Fail(RecordTooLarge(pos_, size - log::kRecordHeaderSize));
+        return false;
+      }
       const char* rec = file_.data() + pos_;
       *type = static_cast<uint8_t>(rec[8]);
       *payload = std::string_view(rec + log::kRecordHeaderSize,

@@ -304,6 +304,29 @@ describe('recovery modes', () => {
     await clean.close();
   });
 
+  test('a record larger than maxRecordSize is refused, in every mode, and the file is left as it was', async () => {
+    let map = await PersistentMap.open(file, { maxRecordSize: 1024 * 1024 });
+    await map.set('small', 1);
+    await map.close();
+    const at = fs.statSync(file).size;
+    map = await PersistentMap.open(file, { maxRecordSize: 1024 * 1024 });
+    await map.set('big', 'x'.repeat(200000));
+    await map.close();
+    const payload = fs.statSync(file).size - at - 9;
+    const before = fs.readFileSync(file);
+    for (const recovery of ['tolerate-torn-tail', 'strict', 'salvage']) {
+      const error = await PersistentMap.open(file, { maxRecordSize: 64 * 1024, recovery }).catch((e) => e);
+      expect(error).toBeInstanceOf(RangeError);
+      expect(error.code).toBe('INVALID');
+      expect(error.message).toContain(`log record at byte ${at} has a ${payload}-byte payload`);
+      expect(error.message).toContain(`at least ${payload} bytes (option maxRecordSize`);
+      expect(Buffer.compare(fs.readFileSync(file), before)).toBe(0);
+    }
+    map = await PersistentMap.open(file, { maxRecordSize: 1024 * 1024 });
+    expect(map.get('big')).toHaveLength(200000);
+    await map.close();
+  });
+
   test('a file that is not a store is refused untouched', async () => {
     fs.writeFileSync(file, 'this is a text file, not a log');
     await expect(PersistentMap.open(file)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/not a persistent-map log/) });
