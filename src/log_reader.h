@@ -68,6 +68,11 @@ class LogReader {
   const char* CheckRecordAt(size_t offset, size_t* record_size) const;
   // Looks for an intact record starting after `from`.
   Scan FindNextValidRecord(size_t from, size_t* found) const;
+  // Where the damaged record at `offset` ends, when that can be told: its
+  // header is one flipped bit (in the length) or one wrong type byte away
+  // from a record whose checksum matches, or else its type is known and its
+  // length fits. Returns false when the header gives no extent.
+  bool DamagedRecordEnd(size_t offset, size_t* end) const;
   Status RecordTooLarge(size_t offset, size_t payload_size) const;
   void Fail(Status s);
 
