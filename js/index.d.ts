@@ -89,7 +89,11 @@ export interface OpenOptions<V = StoredValue> {
   durability?: 'relaxed' | 'strict';
   /** What to do with a damaged log. Default 'tolerate-torn-tail'. */
   recovery?: 'tolerate-torn-tail' | 'strict' | 'salvage';
-  /** Largest record (one set, or one setMany/deleteMany batch) in bytes. Default 64 MiB. */
+  /**
+   * Largest record (one set, or one setMany/deleteMany batch) in bytes. Default 64 MiB, at most 1 GiB.
+   * Opening a store that holds a larger record (written with a larger limit) rejects with a
+   * RangeError (code 'INVALID') naming the record and its size, and changes nothing.
+   */
   maxRecordSize?: number;
   compaction?: CompactionOptions;
   /** Default: JSON values and Uint8Array. */

@@ -10,7 +10,7 @@
 import { Core, loadCore } from './core.js';
 import { OpWriter } from './op_writer.js';
 import { csvChunks, csvError, exportOptions, readCsvEntries, storedToText, textToStored } from './csv.js';
-import { PersistentMapError, invalidRange, invalidType } from './errors.js';
+import { invalidRange, invalidType, statusError } from './errors.js';
 import { Events } from './map/events.js';
 import { LogDriver } from './map/log_driver.js';
 import { checkKey, checkOptions } from './map/options.js';
@@ -55,7 +55,11 @@ export class PersistentMap {
     try {
       core = new Core(module, o);
       const report = core.recover(bytes);
-      if (!report.ok) throw new PersistentMapError('CORRUPT', `${name}: ${report.message}`);
+      if (!report.ok) {
+        // INVALID: the log holds an intact record over maxRecordSize; the
+        // store is sound, the option is too small for it (docs/FORMAT.md).
+        throw report.code === 'INVALID' ? invalidRange(`${name}: ${report.message}`) : statusError(report, name);
+      }
       const map = new PersistentMap(CONSTRUCT, name, o, kind, core, backend, report);
       await map.#driver.open(bytes.length, report);
       return map;

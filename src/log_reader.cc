@@ -121,7 +121,9 @@ const char* LogReader::CheckRecordAt(size_t offset, size_t* record_size) const {
   const uint32_t length = DecodeFixed32(rec + 4);
   const auto type = static_cast<uint8_t>(rec[8]);
   if (type == 0 || type > log::kMaxRecordType) return "unknown record type";
-  if (length > max_record_size_) return "length exceeds the maximum record size";
+  if (length > log::kMaxMaxRecordSize) {
+    return "length exceeds the maximum record size";
+  }
   if (length > left - log::kRecordHeaderSize) return "length beyond end of file";
   uint32_t expected = crc32c::Unmask(DecodeFixed32(rec));
   if (crc32c::Value(rec + 8, 1 + static_cast<size_t>(length)) != expected) {
@@ -144,7 +146,7 @@ LogReader::Scan LogReader::FindNextValidRecord(size_t from, size_t* found) const
     const auto type = static_cast<uint8_t>(rec[8]);
     if (type == 0 || type > log::kMaxRecordType) continue;
     const uint32_t length = DecodeFixed32(rec + 4);
-    if (length > max_record_size_ ||
+    if (length > log::kMaxMaxRecordSize ||
         length > file_.size() - p - log::kRecordHeaderSize) {
       continue;
     }
@@ -159,11 +161,83 @@ LogReader::Scan LogReader::FindNextValidRecord(size_t from, size_t* found) const
   return Scan::kNotFound;
 }
 
+bool LogReader::DamagedRecordEnd(size_t offset, size_t* end) const {
+  const size_t left = file_.size() - offset;
+  if (left < static_cast<size_t>(log::kRecordHeaderSize)) return false;
+  const char* rec = file_.data() + offset;
+  const char* payload = rec + log::kRecordHeaderSize;
+  const size_t room = left - log::kRecordHeaderSize;
+  const uint32_t crc = crc32c::Unmask(DecodeFixed32(rec));
+  const uint32_t length = DecodeFixed32(rec + 4);
+  const auto type = static_cast<uint8_t>(rec[8]);
+  auto fits = [room](uint32_t n) {
+    return n <= log::kMaxMaxRecordSize && n <= room;
+  };
+  auto known = [](uint8_t t) { return t != 0 && t <= log::kMaxRecordType; };
+  auto found = [&](uint32_t n) {
+    *end = offset + log::kRecordHeaderSize + static_cast<size_t>(n);
+    return true;
+  };
+  if (known(type)) {
+    // A length one bit away whose payload checksums: the length was hit.
+    // Checked in increasing order so that the checksum is computed once.
+    uint32_t lengths[32];
+    int count = 0;
+    for (int bit = 0; bit < 32; ++bit) {
+      const uint32_t n = length ^ (1u << bit);
+      if (fits(n)) lengths[count++] = n;
+    }
+    std::sort(lengths, lengths + count);
+    uint32_t running = crc32c::Value(rec + 8, 1);
+    size_t done = 0;
+    for (int i = 0; i < count; ++i) {
+      running = crc32c::Extend(running, payload + done, lengths[i] - done);
+      done = lengths[i];
+      if (running == crc &&
+          IsValidPayload(type, std::string_view(payload, lengths[i]))) {
+        return found(lengths[i]);
+      }
+    }
+  }
+  if (!fits(length)) return false;
+  // Another type whose record checksums: the type byte was hit.
+  for (uint8_t t = 1; t <= log::kMaxRecordType; ++t) {
+    if (t == type) continue;
+    const char c = static_cast<char>(t);
+    if (crc32c::Extend(crc32c::Value(&c, 1), payload, length) == crc &&
+        IsValidPayload(t, std::string_view(payload, length))) {
+      return found(length);
+    }
+  }
+  // A plausible header: the checksum or the payload was hit.
+  if (known(type)) return found(length);
+  return false;
+}
+
+Status LogReader::RecordTooLarge(size_t offset, size_t payload_size) const {
+  const std::string size = std::to_string(payload_size);
+  return Status::InvalidArgument(
+      "log record at byte " + std::to_string(offset) + " has a " + size +
+      "-byte payload, more than the maximum record size of " +
+      std::to_string(max_record_size_) +
+      " bytes the store was opened with. The record is intact, so nothing "
+      "was dropped or changed: open the store with a maximum record size of "
+      "at least " +
+      size +
+      " bytes (option maxRecordSize in JavaScript, max_record_size in C++)");
+}
+
 bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
   while (status_.ok() && pos_ < file_.size()) {
     size_t size = 0;
     const char* why = CheckRecordAt(pos_, &size);
     if (why == nullptr) {
+      if (size - log::kRecordHeaderSize > max_record_size_) {
+        // Not damage, in any mode: the store holds a record its writer
+        // allowed, and dropping it would lose it for good.
+        Fail(RecordTooLarge(pos_, size - log::kRecordHeaderSize));
+        return false;
+      }
       const char* rec = file_.data() + pos_;
       *type = static_cast<uint8_t>(rec[8]);
       *payload = std::string_view(rec + log::kRecordHeaderSize,
@@ -201,6 +275,11 @@ bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
           "skip damaged records"));
       return false;
     }
+    // Salvage. A valid record found inside the extent of the damaged one
+    // may be bytes of its value (a stored log, say), not a record: skip the
+    // whole extent when the header tells it.
+    size_t end = 0;
+    if (DamagedRecordEnd(pos_, &end) && end > next) next = end;
     damaged_.push_back({pos_, next, why});
     pos_ = next;
   }

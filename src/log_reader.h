@@ -60,11 +60,20 @@ class LogReader {
  private:
   enum class Scan { kFound, kNotFound, kGaveUp };
 
-  // Returns nullptr if a valid record starts at `offset` (its size in
-  // *record_size), else why not.
+  // Returns nullptr if an intact record starts at `offset` (its size in
+  // *record_size), else why not. Intact: its type is known, its length fits
+  // the file and the format's limit (1 GiB), its checksum matches and its
+  // payload parses. The store's own, smaller limit is checked by the caller:
+  // a record over it is not damage.
   const char* CheckRecordAt(size_t offset, size_t* record_size) const;
-  // Looks for a valid record starting after `from`.
+  // Looks for an intact record starting after `from`.
   Scan FindNextValidRecord(size_t from, size_t* found) const;
+  // Where the damaged record at `offset` ends, when that can be told: its
+  // header is one flipped bit (in the length) or one wrong type byte away
+  // from a record whose checksum matches, or else its type is known and its
+  // length fits. Returns false when the header gives no extent.
+  bool DamagedRecordEnd(size_t offset, size_t* end) const;
+  Status RecordTooLarge(size_t offset, size_t payload_size) const;
   void Fail(Status s);
 
   const std::string_view file_;

@@ -54,6 +54,10 @@ class Status {
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
+  // The same code with the message prefixed by "context: ".
+  Status WithContext(const std::string& context) const {
+    return Status(code_, context + ": " + message_);
+  }
 
   // Short upper-case name of the code, as the JavaScript API spells it:
   // "OK", "INVALID", "CORRUPT", "IO", "LOCKED", "NOT_FOUND", "CLOSED".

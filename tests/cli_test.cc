@@ -249,6 +249,36 @@ TEST_F(CliTest, VerifyReportsAFlippedByteInAMiddleRecordWithoutTouchingIt) {
   EXPECT_EQ(ReadAll(store_), bytes);
 }
 
+TEST_F(CliTest, AStoreHoldingARecordOverTheDefaultLimitIsRefusedUntouched) {
+  // Written through the library with a larger limit than pmap opens with.
+  StoreOptions options;
+  options.engine.max_record_size = 128u << 20;
+  {
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(store_, options, &store).ok());
+    ASSERT_TRUE(store->Put("big", std::string((64u << 20) + 1000, 'v')).ok());
+    ASSERT_TRUE(store->Close().ok());
+  }
+  const std::string before = ReadAll(store_);
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{
+           {"set", store_, "other", "1"},
+           {"set", store_, "other", "1", "--recovery=salvage"},
+           {"get", store_, "big"}}) {
+    Result r = Run(args);
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(
+        r.err.find("log record at byte 32 has a " +
+                   std::to_string((64u << 20) + 1000 + 4) + "-byte payload"),
+        std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("max_record_size"), std::string::npos) << r.err;
+    EXPECT_EQ(ReadAll(store_), before);
+  }
+  // verify checks the format, whose limit is 1 GiB: the store is sound.
+  EXPECT_NE(Ok({"verify", store_}).find("records: 1\n"), std::string::npos);
+}
+
 TEST_F(CliTest, ReadOnlyCommandsOnAMissingFileSayNoStoreAndCreateNothing) {
   for (const char* command : {"get", "stat", "dump", "export-csv"}) {
     std::vector<std::string> args = {command, store_};

@@ -325,20 +325,7 @@ TEST(ReplayTest, AShortFileThatIsNotTheStartOfAHeaderIsRefused) {
   }
 }
 
-TEST(ReplayTest, ARecordLargerThanTheConfiguredMaximumIsDamage) {
-  Engine writer;
-  RecoveryReport report;
-  ASSERT_TRUE(writer.Recover("", &report).ok());
-  ASSERT_TRUE(writer.Put("k", std::string(1000, 'x')).ok());
-  std::string log = writer.TakePending();
-  EngineOptions small;
-  small.max_record_size = 100;
-  small.recovery = RecoveryMode::kStrict;
-  Engine reader(small);
-  Status s = reader.Recover(log, &report);
-  ASSERT_TRUE(s.IsCorruption());
-  EXPECT_NE(std::string::npos, s.message().find("maximum record size"));
-}
+// A record over the opener's maximum record size: tests/record_limit_test.cc.
 
 TEST(RecoveryModeTest, NamesParseAndPrint) {
   for (RecoveryMode m : {RecoveryMode::kTolerateTornTail, RecoveryMode::kStrict,

@@ -61,7 +61,7 @@ Status Store::OpenFiles(RecoveryReport* report) {
     return s;
   }
   s = engine_.Recover(contents, report);
-  if (!s.ok()) return Status::Corruption(path_ + ": " + s.message());
+  if (!s.ok()) return s.WithContext(path_);  // corrupt, or over max_record_size
   if (options_.read_only) return Status::OK();
 
   s = fs_->OpenAppendable(path_, &log_);

@@ -296,6 +296,63 @@ describe('recovery modes', () => {
     await clean.close();
   });
 
+  test('a record larger than maxRecordSize is refused, in every mode, and the file is left as it was', async () => {
+    let map = await PersistentMap.open(file, { maxRecordSize: 1024 * 1024 });
+    await map.set('small', 1);
+    await map.close();
+    const at = fs.statSync(file).size;
+    map = await PersistentMap.open(file, { maxRecordSize: 1024 * 1024 });
+    await map.set('big', 'x'.repeat(200000));
+    await map.close();
+    const payload = fs.statSync(file).size - at - 9;
+    const before = fs.readFileSync(file);
+    for (const recovery of ['tolerate-torn-tail', 'strict', 'salvage']) {
+      const error = await PersistentMap.open(file, { maxRecordSize: 64 * 1024, recovery }).catch((e) => e);
+      expect(error).toBeInstanceOf(RangeError);
+      expect(error.code).toBe('INVALID');
+      expect(error.message).toContain(`log record at byte ${at} has a ${payload}-byte payload`);
+      expect(error.message).toContain(`at least ${payload} bytes (option maxRecordSize`);
+      expect(Buffer.compare(fs.readFileSync(file), before)).toBe(0);
+    }
+    map = await PersistentMap.open(file, { maxRecordSize: 1024 * 1024 });
+    expect(map.get('big')).toHaveLength(200000);
+    await map.close();
+  });
+
+  test('salvage never loads a record stored inside the value of a damaged record', async () => {
+    // The log of another store, kept as a byte value (a backup).
+    const other = path.join(dir, 'other.pmap');
+    const backup = await PersistentMap.open(other);
+    await backup.set('admin', true);
+    await backup.close();
+    const embedded = new Uint8Array(fs.readFileSync(other));
+    let map = await PersistentMap.open(file);
+    await map.set('a', 1);
+    await map.close();
+    const at = fs.statSync(file).size;
+    map = await PersistentMap.open(file);
+    await map.set('backup', embedded);
+    await map.close();
+    const end = fs.statSync(file).size;
+    map = await PersistentMap.open(file);
+    await map.set('z', 2);
+    await map.close();
+    const good = fs.readFileSync(file);
+    // Every bit of the record's envelope: checksum, length and type.
+    for (let bit = 0; bit < 9 * 8; bit++) {
+      const bad = Buffer.from(good);
+      bad[at + (bit >> 3)] ^= 1 << (bit & 7);
+      fs.writeFileSync(file, bad);
+      map = await PersistentMap.open(file, { recovery: 'salvage' });
+      expect([...map.keys()]).toEqual(['a', 'z']);
+      expect(map.recovery.damaged).toEqual([expect.objectContaining({ begin: at, end })]);
+      await map.close();
+      map = await PersistentMap.open(file); // salvage rewrote the log without it
+      expect(map.has('admin')).toBe(false);
+      await map.close();
+    }
+  });
+
   test('a file that is not a store is refused untouched', async () => {
     fs.writeFileSync(file, 'this is a text file, not a log');
     await expect(PersistentMap.open(file)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/not a persistent-map log/) });

@@ -119,6 +119,26 @@ test('stat, compact and verify; verify finds damage (exit 2) like pmap verify', 
   expect(fs.readFileSync(store)).toEqual(bytes);
 });
 
+test('a store holding a record over the default maxRecordSize is refused by both CLIs and left untouched', async () => {
+  const map = await PersistentMap.open(store, { maxRecordSize: 128 * 1024 * 1024 });
+  await map.set('big', new Uint8Array(64 * 1024 * 1024 + 1000));
+  await map.close();
+  const before = fs.readFileSync(store);
+  const payload = before.length - 32 - 9;
+  for (const run of [cli, pmap]) {
+    for (const args of [['set', store, 'other', '1'], ['set', store, 'other', '1', '--recovery=salvage']]) {
+      const r = run(...args);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`log record at byte 32 has a ${payload}-byte payload`);
+      expect(r.stderr).toMatch(/maxRecordSize/);
+      expect(fs.readFileSync(store).equals(before)).toBe(true);
+    }
+  }
+  // verify checks the format, whose limit is 1 GiB: the store is sound.
+  expect(cli('verify', store).status).toBe(0);
+  expect(pmap('verify', store).status).toBe(0);
+});
+
 test('read-only commands leave a torn tail alone; writes cut it', async () => {
   await fill(store);
   const torn = Buffer.concat([fs.readFileSync(store), Buffer.from([9, 9, 9])]);
