@@ -104,6 +104,25 @@ function deepFreeze(value) {
   return Object.freeze(value);
 }
 
+// Rows of a table-shaped store (sqlite) carry no checksum, and any program
+// may edit them. With the default codec every value must be one it writes,
+// or reads of it would fail later: such a store is refused at open, naming
+// the rows. The log of a table store has one PUT per row, so a replay that
+// ends with fewer keys than records means two rows hold the same key bytes.
+function checkRows(name, core, report) {
+  const MAX_NAMED = 5;
+  const rows = report.records;
+  const foreign = core.foreignValues(MAX_NAMED);
+  if (foreign.count > 0) {
+    const named = foreign.positions.map((i) => `key ${JSON.stringify(core.entryAt(i, true)[0])} (row ${i + 1} of ${rows} in pos order)`);
+    const more = foreign.count > named.length ? `, and ${foreign.count - named.length} more` : '';
+    throw new PersistentMapError('CORRUPT', `${name}: ${foreign.count} row(s) hold a value that is neither JSON text nor tagged bytes, so the default codec cannot read it: ${named.join(', ')}${more}. Another program changed these rows (correct or delete them, e.g. with the sqlite3 tool), or the store was written with a custom codec (open it with that codec)`);
+  }
+  if (rows !== core.size()) {
+    throw new PersistentMapError('CORRUPT', `${name}: ${rows - core.size()} row(s) repeat the key bytes of another row (in SQLite, one stored as TEXT and one as BLOB); keep one row per key`);
+  }
+}
+
 async function makeBackend(name, backend, options) {
   if (backend && typeof backend === 'object') {
     for (const m of ['open', 'read', 'append', 'truncate', 'sync', 'replace', 'close']) {
@@ -175,6 +194,7 @@ export class PersistentMap {
       core = new Core(module, o);
       const report = core.recover(bytes);
       if (!report.ok) throw new PersistentMapError('CORRUPT', `${name}: ${report.message}`);
+      if (backend.kind === 'table' && o.codec === jsonCodec) checkRows(name, core, report);
       const map = new PersistentMap(CONSTRUCT, name, o, core, backend, report);
       await map.#finishOpen(bytes.length, report);
       return map;
@@ -254,10 +274,10 @@ export class PersistentMap {
   // The value to hand out for a stored form: a fresh copy, or with
   // { freeze: true } a shared deep-frozen one (bytes are copied anyway).
   #value(key, stored) {
-    if (this.#frozen === null || typeof stored !== 'string') return this.#decode(stored);
+    if (this.#frozen === null || typeof stored !== 'string') return this.#decode(key, stored);
     let value = this.#frozen.get(key);
     if (value === undefined) {
-      value = deepFreeze(JSON.parse(stored));
+      value = deepFreeze(this.#parse(key, stored));
       this.#frozen.set(key, value);
     }
     return value;
@@ -403,7 +423,7 @@ export class PersistentMap {
     checkKey(key);
     if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
     const current = this.#stored(key);
-    const next = fn(current === undefined ? undefined : this.#decode(current));
+    const next = fn(current === undefined ? undefined : this.#decode(key, current));
     if (next && typeof next.then === 'function') {
       throw invalidType('the update function must return the new value, not a Promise');
     }
@@ -659,9 +679,20 @@ export class PersistentMap {
     return this.#asText && typeof stored !== 'string' ? BYTES_TAG : -1;
   }
 
-  #decode(stored) {
-    if (this.#asText) return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
+  #decode(key, stored) {
+    if (this.#asText) return typeof stored === 'string' ? this.#parse(key, stored) : stored.slice();
     return this.#codec.decode(stored.slice());
+  }
+
+  // A stored JSON text as a value. Text that is not JSON (written by another
+  // program or codec into a log store; table stores are checked on open) is
+  // CORRUPT, not a bare SyntaxError.
+  #parse(key, text) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new PersistentMapError('CORRUPT', `${this.#name}: the value of key ${JSON.stringify(key)} is not JSON text (${err.message}); it was written by another program or with a custom codec (open the store with that codec)`, { cause: err });
+    }
   }
 
   #checkWritable() {
