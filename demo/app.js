@@ -16,7 +16,9 @@ const ui = {
   status: $('status'),
   problem: $('problem'),
   wait: $('wait'),
-  stats: $('stats'),
+  storageFigures: document.querySelectorAll('#storage dd[data-stat]'),
+  openReport: $('open-report'),
+  compactReport: $('compact-report'),
   addForm: $('add-form'),
   newTask: $('new-task'),
   list: $('task-list'),
@@ -52,7 +54,7 @@ function showProblem(err, context = '') {
   }
   let text = err.message;
   if (err.code === 'LOCKED') {
-    text = `'${STORE}' is open in another tab of this browser, and a store has one writer at a time. Close that tab, or wait here until it does.`;
+    text = 'Your tasks are open in another tab of this browser, and only one tab can change them at a time. Close that tab, or wait here until it does.';
   } else if (err.code === 'QUOTA') {
     text = `The browser gives this site no more storage space (${err.message}).`;
   }
@@ -61,8 +63,16 @@ function showProblem(err, context = '') {
 
 // ---- drawing ----
 
+// A byte count as a person reads it.
+function sizeText(bytes) {
+  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
 const STAT_TEXT = {
   size: (s) => s.size.toLocaleString('en'),
+  space: (s) => sizeText(s.logBytes),
   records: (s) => `${s.liveRecords.toLocaleString('en')} / ${s.totalRecords.toLocaleString('en')}`,
   logBytes: (s) => `${s.logBytes.toLocaleString('en')} B`,
   deadRatio: (s) => `${Math.round(s.deadRatio * 100)} %`,
@@ -71,7 +81,7 @@ const STAT_TEXT = {
 
 function drawStats() {
   const s = map?.stats();
-  for (const dd of ui.stats.querySelectorAll('dd')) dd.textContent = s ? STAT_TEXT[dd.dataset.stat](s) : '–';
+  for (const dd of ui.storageFigures) dd.textContent = s ? STAT_TEXT[dd.dataset.stat](s) : '–';
 }
 
 let drawScheduled = false;
@@ -106,8 +116,10 @@ async function openStore(kind, { wait = false } = {}) {
     map = null;
     await old.close().catch((err) => showProblem(err, 'Closing the previous store failed: '));
   }
+  ui.openReport.textContent = '';
+  ui.compactReport.textContent = '';
   draw();
-  say(wait ? `Waiting for the other tab to close '${STORE}'…` : `Opening '${STORE}' with ${labelOf(kind)}…`);
+  say(wait ? 'Waiting for the other tab to close…' : `Opening your tasks in ${labelOf(kind)}…`);
   const start = performance.now();
   try {
     map = await PersistentMap.open(STORE, { backend: kind, wait });
@@ -115,10 +127,12 @@ async function openStore(kind, { wait = false } = {}) {
     const ms = (performance.now() - start).toFixed(1);
     const { records, damaged } = map.recovery;
     const dropped = damaged.reduce((n, d) => n + d.end - d.begin, 0);
-    say(`Opened '${STORE}' with ${labelOf(kind)} in ${ms} ms: replayed ${records} log records` +
-      (dropped ? `, dropped a torn tail of ${dropped} bytes.` : '.'));
+    say(`Your tasks are kept in ${labelOf(kind)}.` +
+      (dropped ? ' A change that was being saved when the page last closed was incomplete and is left out.' : ''));
+    ui.openReport.textContent = `Opened '${STORE}' with ${labelOf(kind)} in ${ms} ms: replayed ${records} log records` +
+      (dropped ? `, dropped a torn tail of ${dropped} bytes.` : '.');
   } catch (err) {
-    say(`Could not open '${STORE}' with ${labelOf(kind)}.`);
+    say(`Your tasks could not be opened in ${labelOf(kind)}.`);
     showProblem(err);
   } finally {
     setBusy(false);
@@ -203,7 +217,7 @@ ui.deleteDone.addEventListener('click', () => act((m) => {
 ui.compact.addEventListener('click', () => act(async (m) => {
   const before = m.stats().logBytes;
   await m.compact();
-  say(`Compacted: the log went from ${before.toLocaleString('en')} to ${m.stats().logBytes.toLocaleString('en')} bytes.`);
+  ui.compactReport.textContent = `Compacted: the log went from ${before.toLocaleString('en')} to ${m.stats().logBytes.toLocaleString('en')} bytes.`;
 }, 'Compaction failed: '));
 
 ui.export.addEventListener('click', () => act(async (m) => {

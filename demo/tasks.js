@@ -76,5 +76,5 @@ export function renderTasks(map, { list, empty, readTime }) {
   }
   list.replaceChildren(...items);
   empty.hidden = entries.length > 0;
-  readTime.textContent = `Read ${entries.length} ${entries.length === 1 ? 'entry' : 'entries'} from memory in ${ms.toFixed(2)} ms.`;
+  readTime.textContent = `Read ${entries.length} ${entries.length === 1 ? 'item' : 'items'} from memory in ${ms.toFixed(2)} ms.`;
 }

@@ -176,6 +176,15 @@ export class Core {
     return this.engine.stats();
   }
 
+  /**
+   * The values that the default codec would not have written (neither JSON
+   * text nor tagged bytes): { count, positions } with the insertion-order
+   * positions of at most `max` of them, the first ones.
+   */
+  foreignValues(max) {
+    return this.engine.foreignValues(max);
+  }
+
   /** The i-th entry in insertion order as [key, stored value] (as get() gives it), for i < size(). */
   entryAt(i, valuesAsText) {
     let entry;

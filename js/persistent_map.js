@@ -15,7 +15,9 @@ import { Events } from './map/events.js';
 import { LogDriver } from './map/log_driver.js';
 import { checkKey, checkOptions } from './map/options.js';
 import { ReadCache } from './map/read_cache.js';
-import { makeBackend } from './map/registry.js';
+import { capabilitiesOf, makeBackend } from './map/registry.js';
+import { checkRows } from './map/table_rows.js';
+import { jsonCodec } from './codec.js';
 import { StoredForm } from './map/stored_form.js';
 
 export { registerBackend, setAutoBackend } from './map/registry.js';
@@ -60,6 +62,7 @@ export class PersistentMap {
         // store is sound, the option is too small for it (docs/FORMAT.md).
         throw report.code === 'INVALID' ? invalidRange(`${name}: ${report.message}`) : statusError(report, name);
       }
+      if (!capabilitiesOf(backend).readIsLog && o.codec === jsonCodec) checkRows(name, core, report);
       const map = new PersistentMap(CONSTRUCT, name, o, kind, core, backend, report);
       await map.#driver.open(bytes.length, report);
       return map;
@@ -75,7 +78,7 @@ export class PersistentMap {
     this.#name = name;
     this.#options = options;
     this.#backendKind = backendKind;
-    this.#form = new StoredForm(options.codec);
+    this.#form = new StoredForm(name, options.codec);
     this.#core = core;
     this.#driver = new LogDriver(name, core, backend, options, {
       reloaded: () => {
@@ -210,7 +213,7 @@ export class PersistentMap {
     checkKey(key);
     if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
     const current = this.#cache.stored(key);
-    const next = fn(current === undefined ? undefined : this.#form.decode(current));
+    const next = fn(current === undefined ? undefined : this.#form.decode(key, current));
     if (next && typeof next.then === 'function') {
       throw invalidType('the update function must return the new value, not a Promise');
     }

@@ -21,6 +21,7 @@
 
 #include "coding.h"
 #include "engine.h"
+#include "json_text.h"
 
 namespace pmap {
 namespace {
@@ -251,6 +252,23 @@ class WasmEngine {
     std::vector<uint32_t>().swap(meta_);
   }
 
+  // The positions (in insertion order) of the values that are not what the
+  // default codec writes (json_text.h): { count, positions } with at most
+  // `max` positions, the first ones.
+  val ForeignValues(size_t max) const {
+    val positions = val::array();
+    size_t i = 0, count = 0;
+    engine_.index().ForEach([&](std::string_view, std::string_view v) {
+      if (!IsDefaultCodecValue(v) && count++ < max) positions.call<void>("push", i);
+      ++i;
+      return true;
+    });
+    val out = val::object();
+    out.set("count", count);
+    out.set("positions", positions);
+    return out;
+  }
+
   val Stats() const {
     EngineStats st = engine_.stats();
     val out = val::object();
@@ -349,5 +367,6 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .function("exportBin", &pmap::WasmEngine::ExportBin)
       .function("exportMeta", &pmap::WasmEngine::ExportMeta)
       .function("releaseExport", &pmap::WasmEngine::ReleaseExport)
+      .function("foreignValues", &pmap::WasmEngine::ForeignValues)
       .function("stats", &pmap::WasmEngine::Stats);
 }

@@ -12,6 +12,13 @@ import { PersistentMapError } from '../errors.js';
  */
 export async function acquireWebLock(name, { wait = false, signal } = {}) {
   const locks = globalThis.navigator?.locks;
+  if (!locks && globalThis.isSecureContext === false) {
+    // A plain-http page on another host than localhost (`vite --host`
+    // opened from a phone). Without Web Locks two tabs could both write
+    // the store and interleave their writes, so no backend opens.
+    const origin = globalThis.location?.origin ?? 'this page';
+    throw new PersistentMapError('INVALID', `no store can be opened on ${origin}: it is not a secure context, and browsers give such pages no Web Locks (nor OPFS), which keep one writer per store. Serve the page over https or from localhost (http://localhost or http://127.0.0.1), or use { backend: 'memory' } for a store that lives only in this page`);
+  }
   if (!locks) {
     throw new PersistentMapError('IO', 'this environment has no Web Locks API (navigator.locks), so one writer per store cannot be guaranteed');
   }

@@ -102,10 +102,10 @@ export class ReadCache {
    * { freeze: true } a shared deep-frozen one (bytes are copied anyway).
    */
   value(key, stored) {
-    if (this.#frozen === null || typeof stored !== 'string') return this.#form.decode(stored);
+    if (this.#frozen === null || typeof stored !== 'string') return this.#form.decode(key, stored);
     let value = this.#frozen.get(key);
     if (value === undefined) {
-      value = deepFreeze(JSON.parse(stored));
+      value = deepFreeze(this.#form.parse(key, stored));
       this.#frozen.set(key, value);
     }
     return value;

@@ -4,12 +4,13 @@
 // always a Uint8Array.
 
 import { BYTES_TAG, jsonCodec } from '../codec.js';
-import { invalidType } from '../errors.js';
+import { PersistentMapError, invalidType } from '../errors.js';
 import { encoder } from '../utf8.js';
 import { wellFormed } from './options.js';
 
 export class StoredForm {
-  constructor(codec) {
+  constructor(name, codec) {
+    this.name = name;
     this.codec = codec;
     /** The default codec: values are JSON text or tagged bytes. */
     this.asText = codec === jsonCodec;
@@ -28,10 +29,23 @@ export class StoredForm {
     return new Uint8Array(encoded);
   }
 
-  /** A fresh value from a stored form. */
-  decode(stored) {
-    if (this.asText) return typeof stored === 'string' ? JSON.parse(stored) : stored.slice();
+  /** A fresh value from the stored form of `key`. */
+  decode(key, stored) {
+    if (this.asText) return typeof stored === 'string' ? this.parse(key, stored) : stored.slice();
     return this.codec.decode(stored.slice());
+  }
+
+  /**
+   * A stored JSON text as a value. Text that is not JSON (written by another
+   * program or codec into a log store; table stores are checked on open) is
+   * CORRUPT, not a bare SyntaxError.
+   */
+  parse(key, text) {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new PersistentMapError('CORRUPT', `${this.name}: the value of key ${JSON.stringify(key)} is not JSON text (${err.message}); it was written by another program or with a custom codec (open the store with that codec)`, { cause: err });
+    }
   }
 
   /** The tag byte the log puts before a stored form's bytes, or -1 for none. */

@@ -337,5 +337,18 @@ async function workerCrashes(name, durability) {
   return { crash, event, after, flush, state, close, lockHeld: await lockHeld(name) };
 }
 
-window.scenarios = { idbCommitOnHide, setsThenFlush, workerFailsToStart, workerCrashes, reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
+// What an open with each backend gives on this page.
+async function openOutcomes(name, kinds) {
+  const out = { secure: window.isSecureContext, locks: 'locks' in navigator };
+  for (const kind of kinds) {
+    out[kind] = await within(10000, PersistentMap.open(`${name}-${kind}`, { backend: kind }).then(async (map) => {
+      await map.set('k', 1);
+      await map.close();
+      return 'opened';
+    }));
+  }
+  return out;
+}
+
+window.scenarios = { openOutcomes, idbCommitOnHide, setsThenFlush, workerFailsToStart, workerCrashes, reconnect, conformance, write, read, hold, release, tryOpen, killWriter, quota, destroy, autoKind };
 window.harnessReady = true;

@@ -228,6 +228,29 @@ test('an app built with Vite loads the library and its .wasm in the browser', as
   await page.close();
 });
 
+test('on a plain-http origin other than localhost every backend refuses to open, saying to serve the page over https or from localhost', async () => {
+  // insecure.test resolves to the test server, but http://insecure.test is
+  // not a secure context: no Web Locks, no OPFS (as for `vite --host` on a phone).
+  const dir = newProfileDir();
+  const ctx = await launchProfile(dir, { args: ['--host-resolver-rules=MAP insecure.test 127.0.0.1'] });
+  try {
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.error('page error:', e.message));
+    await page.goto(`${browser.server.url.replace('127.0.0.1', 'insecure.test')}/tests/browser/harness.html`);
+    await page.waitForFunction(() => window.harnessReady === true);
+    const out = await run(page, 'openOutcomes', 'insecure', ['auto', 'indexeddb', 'opfs', 'sqlite', 'memory']);
+    expect(out).toMatchObject({ secure: false, locks: false, memory: { settled: true, ok: true, value: 'opened' } });
+    for (const kind of ['auto', 'indexeddb', 'opfs', 'sqlite']) {
+      expect(out[kind]).toMatchObject({ settled: true, ok: false, code: 'INVALID' });
+      expect(out[kind].message).toMatch(/^no store can be opened on http:\/\/insecure\.test:\d+: it is not a secure context.*Serve the page over https or from localhost/);
+    }
+    await page.close();
+  } finally {
+    await ctx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('auto picks OPFS where a sync access handle can be had', async () => {
   const page = await openHarness();
   expect(await run(page, 'autoKind', 'auto-store')).toEqual({ opfs: true, chose: 'opfs' });

@@ -204,6 +204,32 @@ test('bad values and missing stores exit 1 with a message', () => {
   expect(r.stderr).toBe(`persistent-map: no key 'other' in ${store}\n`);
 });
 
+test('a sqlite row edited to a value that is not JSON: get, dump and verify exit 2 naming the key, without a stack trace', async () => {
+  const db = path.join(dir, 'store.db');
+  expect(cli('set', db, 'a', '1').status).toBe(0);
+  expect(cli('set', db, 'b', '2').status).toBe(0);
+  spawnSync('sqlite3', [db, "UPDATE entries SET value = 'not json' WHERE key = 'b'"]);
+  for (const args of [['get', db, 'a'], ['get', db, 'b'], ['dump', db], ['verify', db], ['export-csv', db]]) {
+    const r = cli(...args);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^persistent-map: .*store\.db: 1 row\(s\) hold a value that is neither JSON text nor tagged bytes.*key "b" \(row 2 of 2 in pos order\)/);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  }
+});
+
+test('a log written with a custom codec: get and dump exit 2 naming the key, without a stack trace', async () => {
+  const map = await PersistentMap.open(store, { codec: { encode: (v) => new TextEncoder().encode(v), decode: (b) => b } });
+  await map.set('k', 'plain text');
+  await map.close();
+  for (const args of [['get', store, 'k'], ['dump', store]]) {
+    const r = cli(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^persistent-map: .*the value of key "k" is not JSON text/);
+    expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  }
+});
+
 test('sqlite stores: told apart by name and content, readable by the sqlite3 tool', async () => {
   const db = path.join(dir, 'store.db');
   expect(cli('set', db, 'user:1', '{"name":"Ada"}').status).toBe(0);

@@ -34,7 +34,7 @@ async function choose(page, label) {
   await settled(page);
   const status = await page.getByRole('status').textContent();
   const problem = await page.getByRole('alert').textContent();
-  expect(`${status} ${problem}`).toMatch(new RegExp(`^Opened 'demo-tasks' with ${label}`));
+  expect(`${status} ${problem}`).toMatch(new RegExp(`^Your tasks are kept in ${label}\\.`));
 }
 
 async function addTask(page, title) {
@@ -67,7 +67,7 @@ test('tasks survive a reload; CSV export, import, and a bad CSV with its line an
   expect((await titles(page)).map((t) => t.replace('×', '').trim())).toEqual(['Buy milk', 'Water plants', 'Call Ada']);
   expect(await page.getByRole('checkbox', { name: 'Water plants' }).isChecked()).toBe(true);
   expect(await page.getByRole('checkbox', { name: 'Buy milk' }).isChecked()).toBe(false);
-  expect(await stat(page, 'Entries')).toBe('3');
+  expect(await stat(page, 'Tasks')).toBe('3');
 
   const [download] = await Promise.all([
     page.waitForEvent('download'),
@@ -88,7 +88,7 @@ test('tasks survive a reload; CSV export, import, and a bad CSV with its line an
   await page.getByRole('status').filter({ hasText: 'Imported 2 rows from more.csv.' }).waitFor();
   await page.getByRole('listitem').filter({ hasText: 'Imported task' }).waitFor();
   await page.getByRole('listitem').filter({ hasText: 'setting = 42' }).waitFor();
-  await waitForStat(page, 'Entries', '5');
+  await waitForStat(page, 'Tasks', '5');
 
   // Line 3's value is not JSON: nothing of the file goes in, the row on line 2 included.
   await page.getByLabel('Import CSV').setInputFiles({
@@ -99,12 +99,12 @@ test('tasks survive a reload; CSV export, import, and a bad CSV with its line an
   const alert = page.getByRole('alert');
   await alert.filter({ hasText: 'CSV line 3, column 8' }).waitFor();
   expect(await alert.textContent()).toMatch(/^Nothing was imported from bad\.csv\. CSV line 3, column 8: /);
-  expect(await stat(page, 'Entries')).toBe('5');
+  expect(await stat(page, 'Tasks')).toBe('5');
   expect(await page.getByRole('listitem').filter({ hasText: 'fine = 1' }).count()).toBe(0);
   await page.close();
 });
 
-test('each backend keeps its own store; compact now starts a new generation', async () => {
+test('each backend keeps its own store; the store details are collapsed, and there compact now starts a new generation', async () => {
   const page = await openDemo();
   await choose(page, 'IndexedDB');
   await addTask(page, 'Kept in IndexedDB');
@@ -138,12 +138,24 @@ test('each backend keeps its own store; compact now starts a new generation', as
     await box.setChecked(i % 2 === 0);
     await saved(page);
   }
+  // The main view speaks of tasks; the store's internals wait, collapsed,
+  // in a <details> of their own.
+  const internals = page.locator('details', { has: page.locator('summary', { hasText: exactly('Store details') }) });
+  expect(await internals.evaluate((d) => d.open)).toBe(false);
+  expect(await internals.locator('dt').allTextContents()).toEqual(['Entries', 'Records (live / total)', 'Log bytes', 'Dead ratio', 'Compactions']);
+  expect(await page.getByRole('term').allTextContents()).toEqual(['Tasks', 'Space used']);
+  expect(await stat(page, 'Space used')).toMatch(/^\d+ bytes$|^\d+\.\d kB$/);
+  expect(await page.getByRole('button', { name: 'Compact now' }).isVisible()).toBe(false);
+  expect(await page.locator('#storage').innerText()).not.toMatch(/\blog\b|record|ratio|entries|generation|compact/i);
+  await page.getByText('Store details', { exact: true }).click();
+  expect(await internals.evaluate((d) => d.open)).toBe(true);
   await statFigure(page, 'Dead ratio').filter({ hasNotText: exactly('0 %') }).waitFor();
   const generation = Number(await stat(page, 'Compactions'));
   await page.getByRole('button', { name: 'Compact now' }).click();
   await waitForStat(page, 'Compactions', String(generation + 1));
   expect(await stat(page, 'Dead ratio')).toBe('0 %');
-  expect(await page.getByRole('status').textContent()).toMatch(/^Compacted: the log went from [\d,]+ to [\d,]+ bytes\.$/);
+  expect(await internals.getByText(/^Compacted: /).textContent()).toMatch(/^Compacted: the log went from [\d,]+ to [\d,]+ bytes\.$/);
+  expect(await internals.getByText(/^Opened /).textContent()).toMatch(/^Opened 'demo-tasks' with OPFS in [\d.]+ ms: replayed \d+ log records\.$/);
   await page.close();
 });
 
@@ -152,11 +164,11 @@ test('a second tab is told the store is locked, and can wait for the first to cl
   await choose(first, 'OPFS');
   const second = await openDemo();
   await second.getByRole('alert').filter({ hasText: 'open in another tab' }).waitFor();
-  expect(await second.getByRole('status').textContent()).toBe("Could not open 'demo-tasks' with OPFS.");
+  expect(await second.getByRole('status').textContent()).toBe('Your tasks could not be opened in OPFS.');
   await second.getByRole('button', { name: 'Wait for the other tab' }).click();
   await second.getByRole('status').filter({ hasText: 'Waiting for the other tab' }).waitFor();
   await first.close();
-  await second.getByRole('status').filter({ hasText: "Opened 'demo-tasks' with OPFS" }).waitFor();
+  await second.getByRole('status').filter({ hasText: 'Your tasks are kept in OPFS.' }).waitFor();
   expect(await second.getByRole('alert').textContent()).toBe('');
   await second.close();
 });
@@ -171,7 +183,7 @@ test('a backend that fails to open shows its error, and another one can be chose
     await cdp.send('Storage.overrideQuotaForOrigin', { origin: browser.server.url, quotaSize: 0 });
     await page.goto(`${browser.server.url}/demo/`);
     await settled(page);
-    expect(await page.getByRole('status').textContent()).toBe("Could not open 'demo-tasks' with OPFS.");
+    expect(await page.getByRole('status').textContent()).toBe('Your tasks could not be opened in OPFS.');
     expect(await page.getByRole('alert').textContent()).toMatch(/^The browser gives this site no more storage space \(OPFS append of 'demo-tasks': .+\)\.$/);
     expect(await page.getByRole('button', { name: 'Export CSV' }).isDisabled()).toBe(true);
     expect(await page.getByLabel('New task').isDisabled()).toBe(true);

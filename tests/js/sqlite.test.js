@@ -92,6 +92,62 @@ test('rows changed with the sqlite3 tool are what the next open finds, in pos or
   expect(sqlite3(file, 'SELECT key FROM entries ORDER BY pos')).toEqual(['c', 'b', 'd', 'e']);
 });
 
+test('a row whose value the sqlite3 tool made something the default codec cannot read is refused at open with CORRUPT naming its key and row', async () => {
+  const file = newFile();
+  let map = await PersistentMap.open(file, { backend: 'sqlite' });
+  await map.setMany([['a', 1], ['b', { n: 2 }], ['c', 3], ['bytes', new Uint8Array([7])]]);
+  await map.close();
+  const original = fs.readFileSync(file);
+  // Each edit alone: text that is not JSON, empty text, a BLOB without the
+  // bytes tag (UTF-8 but not JSON; not UTF-8), a number (read as its text).
+  for (const value of ["'not json'", "''", "X'02'", "X'FF'", "'{\"a\":'"]) {
+    fs.writeFileSync(file, original);
+    sqlite3(file, `UPDATE entries SET value = ${value} WHERE key = 'b'`);
+    const err = await PersistentMap.open(file, { backend: 'sqlite' }).catch((e) => e);
+    expect(err).toBeInstanceOf(PersistentMapError);
+    expect(err.code).toBe('CORRUPT');
+    expect(err.message).toContain('key "b" (row 2 of 4 in pos order)');
+    expect(err.message).toMatch(/neither JSON text nor tagged bytes.*sqlite3 tool/);
+    // Refused, not changed: the row is still there to be corrected, and the
+    // store opens again once it is.
+    expect(sqlite3(file, "SELECT count(*) FROM entries WHERE key = 'b'")).toEqual(['1']);
+  }
+  sqlite3(file, "UPDATE entries SET value = 42 WHERE key = 'b'; UPDATE entries SET value = 'nope' WHERE key IN ('a', 'c')");
+  const err = await PersistentMap.open(file, { backend: 'sqlite' }).catch((e) => e);
+  expect(err.code).toBe('CORRUPT');
+  expect(err.message).toMatch(/^.*: 2 row\(s\) .*key "a" \(row 1 of 4 in pos order\), key "c" \(row 3 of 4 in pos order\)\. /);
+  sqlite3(file, "UPDATE entries SET value = '\"fixed\"' WHERE key IN ('a', 'c')");
+  map = await PersistentMap.open(file, { backend: 'sqlite' });
+  expect(contents(map)).toStrictEqual([['a', 'fixed'], ['b', 42], ['c', 'fixed'], ['bytes', new Uint8Array([7])]]);
+  await map.close();
+  // A custom codec's store holds what that codec wrote: not checked.
+  sqlite3(file, "UPDATE entries SET value = 'plain text' WHERE key = 'a'");
+  map = await PersistentMap.open(file, { backend: 'sqlite', codec: { encode: (v) => v, decode: (b) => b } });
+  expect(new TextDecoder().decode(map.get('a'))).toBe('plain text');
+  await map.close();
+});
+
+test('hand edits SQLite itself refuses, and two rows holding the same key bytes, never reach a read', async () => {
+  const file = newFile();
+  let map = await PersistentMap.open(file, { backend: 'sqlite' });
+  await map.setMany([['a', 1], ['b', 2]]);
+  await map.close();
+  const refused = (sql) => spawnSync('sqlite3', [file, sql], { encoding: 'utf8' });
+  expect(refused("UPDATE entries SET value = NULL WHERE key = 'a'").stderr).toMatch(/NOT NULL constraint failed/);
+  expect(refused("UPDATE entries SET pos = 1 WHERE key = 'b'").stderr).toMatch(/UNIQUE constraint failed/);
+  expect(refused("INSERT INTO entries (key, value) VALUES ('a', '3')").stderr).toMatch(/UNIQUE constraint failed/);
+  // UNIQUE tells a BLOB from TEXT with the same bytes; the store does not.
+  sqlite3(file, "INSERT INTO entries (key, value) VALUES (CAST('a' AS BLOB), '3')");
+  const err = await PersistentMap.open(file, { backend: 'sqlite' }).catch((e) => e);
+  expect(err).toBeInstanceOf(PersistentMapError);
+  expect(err.code).toBe('CORRUPT');
+  expect(err.message).toMatch(/1 row\(s\) repeat the key bytes of another row/);
+  sqlite3(file, "DELETE FROM entries WHERE typeof(key) = 'blob'");
+  map = await PersistentMap.open(file, { backend: 'sqlite' });
+  expect(contents(map)).toStrictEqual([['a', 1], ['b', 2]]);
+  await map.close();
+});
+
 test('any value a codec produces reads back byte for byte (TEXT when it is UTF-8 text, else BLOB)', async () => {
   const file = newFile();
   const raw = { encode: (v) => v, decode: (b) => b };
