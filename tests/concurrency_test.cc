@@ -70,6 +70,66 @@ TEST(ConcurrencyTest, ReadersSeeWholeValuesWhileAWriterWritesAndCompacts) {
   EXPECT_GT(reads.load(), 0);
 }
 
+// The version in "<key>=<version>", or -1 if the value is not well formed.
+int VersionOf(std::string_view key, std::string_view value) {
+  if (!WellFormed(key, value)) return -1;
+  return std::stoi(std::string(value.substr(key.size() + 1)));
+}
+
+TEST(ConcurrencyTest, AReadGuardSeesOneStateWhileAWriterPutsDeletesClearsAndCompacts) {
+  test::TempDir dir;
+  StoreOptions options;
+  options.durability = Durability::kNone;
+  options.engine.compaction.min_log_bytes = 8 << 10;  // automatic ones too
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir.File("db"), options, &store).ok());
+  const int kKeys = 20;
+  auto key_of = [](int i) { return "key" + std::to_string(i); };
+  std::atomic<bool> done{false};
+  std::atomic<long> guarded_reads{0}, bad{0};
+
+  // Every write leaves all present keys at one version, so a guard that
+  // sees two versions saw a write half done.
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      std::string copy;
+      while (!done.load()) {
+        {
+          Store::ReadGuard guard(*store);
+          int seen = -1;
+          size_t present = 0;
+          for (int i = 0; i < kKeys; ++i) {
+            std::string_view v;
+            if (!guard.Get(key_of(i), &v)) continue;
+            ++present;
+            const int version = VersionOf(key_of(i), v);
+            if (version < 0 || (seen >= 0 && version != seen)) ++bad;
+            seen = version;
+          }
+          if (present != guard.size() || guard.Contains("absent")) ++bad;
+          ++guarded_reads;
+        }
+        for (int i = 0; i < kKeys; ++i) {
+          if (store->Get(key_of(i), &copy) && VersionOf(key_of(i), copy) < 0) ++bad;
+        }
+      }
+    });
+  }
+  for (int version = 0; version < 300; ++version) {
+    WriteBatch batch;
+    for (int i = 0; i < kKeys; ++i) batch.Put(key_of(i), ValueFor(key_of(i), version));
+    ASSERT_TRUE(store->Write(batch).ok());
+    if (version % 3 == 0) ASSERT_TRUE(store->Delete(key_of(version % kKeys)).ok());
+    if (version % 10 == 9) ASSERT_TRUE(store->Clear().ok());
+    if (version % 25 == 24) ASSERT_TRUE(store->Compact().ok());
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(0, bad.load());
+  EXPECT_GT(guarded_reads.load(), 0);
+}
+
 TEST(ConcurrencyTest, ConcurrentSyncedWritersAllLandInEachWritersOrder) {
   test::TempDir dir;
   StoreOptions options;

@@ -89,11 +89,13 @@ TEST(StoreTest, RandomOperationsWithReopenAndCompactionMatchTheModel) {
     std::mt19937_64 rng(seed);
     StoreOptions options;
     options.durability = seed % 3 == 0 ? Durability::kSyncEveryWrite : Durability::kNone;
+    options.threads = seed % 2 == 0 ? Threads::kOne : Threads::kMany;
     options.buffer_capacity = 1 + rng() % 4096;
     options.engine.compaction.min_log_bytes = 4096;  // compact often
     options.engine.compaction.ratio = 1.5;
     auto store = OpenOrDie(path, options);
     test::ModelMap model;
+    std::string got;  // reused by every Get, whatever the value sizes
     const int steps = seed % 3 == 0 ? 600 : 3000;
     for (int step = 0; step < steps; ++step) {
       std::string key = "k" + std::to_string(rng() % 200);
@@ -150,6 +152,20 @@ TEST(StoreTest, RandomOperationsWithReopenAndCompactionMatchTheModel) {
         ASSERT_TRUE(store->Flush().ok());
       }
       ASSERT_EQ(model.entries().size(), store->size());
+      const std::string probe = "k" + std::to_string(rng() % 200);
+      const bool copied_found = store->Get(probe, &got);
+      Store::ReadGuard guard(*store);
+      std::string_view viewed;
+      const bool viewed_found = guard.Get(probe, &viewed);
+      bool in_model = false;
+      for (auto& e : model.entries()) {
+        if (e.first != probe) continue;
+        in_model = true;
+        ASSERT_EQ(e.second, got) << "seed " << seed << " step " << step;
+        ASSERT_EQ(e.second, viewed) << "seed " << seed << " step " << step;
+      }
+      ASSERT_EQ(in_model, copied_found);
+      ASSERT_EQ(in_model, viewed_found);
     }
     EXPECT_EQ(model.entries(), Contents(*store));
     for (size_t i = 0; i < model.entries().size(); ++i) {
@@ -160,6 +176,62 @@ TEST(StoreTest, RandomOperationsWithReopenAndCompactionMatchTheModel) {
     ASSERT_TRUE(store->Close().ok());
     store = OpenOrDie(path, options);
     EXPECT_EQ(model.entries(), Contents(*store)) << "seed " << seed;
+  }
+}
+
+TEST(StoreTest, GetCopiesIntoAReusedStringOfAnySize) {
+  test::TempDir dir;
+  auto store = OpenOrDie(dir.File("db"));
+  ASSERT_TRUE(store->Put("short", "abc").ok());
+  ASSERT_TRUE(store->Put("long", std::string(1000, 'x')).ok());
+  ASSERT_TRUE(store->Put("same", "xyz").ok());
+  ASSERT_TRUE(store->Put("empty", "").ok());
+  std::string value = "previous contents, longer than abc";
+  ASSERT_TRUE(store->Get("short", &value));
+  EXPECT_EQ("abc", value);
+  ASSERT_TRUE(store->Get("same", &value));  // same size: copied in place
+  EXPECT_EQ("xyz", value);
+  ASSERT_TRUE(store->Get("long", &value));
+  EXPECT_EQ(std::string(1000, 'x'), value);
+  ASSERT_TRUE(store->Get("empty", &value));
+  EXPECT_EQ("", value);
+  ASSERT_TRUE(store->Get("empty", &value));
+  EXPECT_EQ("", value);
+  value = "kept";
+  EXPECT_FALSE(store->Get("absent", &value));
+  EXPECT_EQ("kept", value);
+}
+
+TEST(StoreTest, AReadGuardReadsWithoutCopyingInBothThreadingModes) {
+  for (Threads threads : {Threads::kMany, Threads::kOne}) {
+    test::TempDir dir;
+    StoreOptions options;
+    options.threads = threads;
+    auto store = OpenOrDie(dir.File("db"), options);
+    ASSERT_TRUE(store->Put("a", "1").ok());
+    ASSERT_TRUE(store->Put("b", "22").ok());
+    {
+      Store::ReadGuard guard(*store);
+      std::string_view a, b, absent = "unchanged";
+      ASSERT_TRUE(guard.Get("a", &a));
+      ASSERT_TRUE(guard.Get("b", &b));
+      EXPECT_FALSE(guard.Get("c", &absent));
+      EXPECT_EQ("1", a);
+      EXPECT_EQ("22", b);
+      EXPECT_EQ("unchanged", absent);
+      EXPECT_TRUE(guard.Contains("a"));
+      EXPECT_FALSE(guard.Contains("c"));
+      EXPECT_EQ(2u, guard.size());
+      // Other reads may go on while a guard is held (a shared lock).
+      std::string copy;
+      EXPECT_TRUE(store->Get("a", &copy));
+      EXPECT_EQ(2u, store->size());
+    }
+    ASSERT_TRUE(store->Put("a", "111").ok());  // no guard left to wait for
+    Store::ReadGuard guard(*store);
+    std::string_view a;
+    ASSERT_TRUE(guard.Get("a", &a));
+    EXPECT_EQ("111", a);
   }
 }
 

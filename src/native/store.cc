@@ -8,6 +8,7 @@ Store::Store(std::string path, const StoreOptions& options)
     : path_(std::move(path)),
       options_(options),
       fs_(options.fs != nullptr ? options.fs : PosixFileSystem()),
+      state_mu_(options.threads == Threads::kMany),
       engine_(options.engine) {}
 
 Store::~Store() { Close(); }
@@ -128,7 +129,7 @@ Status Store::Mutate(const std::function<Status(Engine*)>& apply) {
   bool need_io;
   bool compact;
   {
-    std::unique_lock<std::shared_mutex> st(state_mu_);
+    std::unique_lock<StateMutex> st(state_mu_);
     Status s = CheckWritable();
     if (!s.ok()) return s;
     const size_t before = engine_.pending_size();
@@ -154,7 +155,7 @@ Status Store::Mutate(const std::function<Status(Engine*)>& apply) {
     // The write itself is done; a failed automatic compaction leaves the
     // old log in place and is reported by last_compaction_status().
     Status c = CompactLocked();
-    std::unique_lock<std::shared_mutex> st(state_mu_);
+    std::unique_lock<StateMutex> st(state_mu_);
     compaction_status_ = c;
   }
   return Status::OK();
@@ -163,7 +164,7 @@ Status Store::Mutate(const std::function<Status(Engine*)>& apply) {
 Status Store::WritePendingLocked(bool sync) {
   uint64_t upto;
   {
-    std::unique_lock<std::shared_mutex> st(state_mu_);
+    std::unique_lock<StateMutex> st(state_mu_);
     engine_.SwapPending(&write_buf_);
     upto = op_seq_;
   }
@@ -188,7 +189,7 @@ Status Store::RollBackLocked(const Status& cause) {
   last_failure_ = Status::IOError(
       cause.message() + "; the write was rolled back and the store still "
       "holds what the log holds");
-  std::unique_lock<std::shared_mutex> st(state_mu_);
+  std::unique_lock<StateMutex> st(state_mu_);
   lost_.emplace_back(written_seq_, op_seq_);
   written_seq_ = op_seq_;  // nothing before here is pending any more
   Status s = log_->Truncate(good_size_);
@@ -208,7 +209,7 @@ Status Store::RollBackLocked(const Status& cause) {
 }
 
 void Store::FailLocked(const Status& cause) {
-  std::unique_lock<std::shared_mutex> st(state_mu_);
+  std::unique_lock<StateMutex> st(state_mu_);
   failed_ = Status::Closed("store " + path_ + " refuses writes after a failed "
                            "sync (" + cause.message() + "); writes since the "
                            "last sync may be lost. Reopen it to continue");
@@ -243,21 +244,13 @@ Status Store::Modify(std::string_view key,
   });
 }
 
-bool Store::Get(std::string_view key, std::string* value) const {
-  std::shared_lock<std::shared_mutex> st(state_mu_);
-  std::string_view v;
-  if (!engine_.index().Get(key, &v)) return false;
-  value->assign(v.data(), v.size());
-  return true;
-}
-
 bool Store::Contains(std::string_view key) const {
-  std::shared_lock<std::shared_mutex> st(state_mu_);
+  std::shared_lock<StateMutex> st(state_mu_);
   return engine_.index().Contains(key);
 }
 
 size_t Store::size() const {
-  std::shared_lock<std::shared_mutex> st(state_mu_);
+  std::shared_lock<StateMutex> st(state_mu_);
   return engine_.index().size();
 }
 
@@ -269,14 +262,14 @@ bool Store::At(size_t i, std::string* key, std::string* value) const {
     value->assign(v.data(), v.size());
   };
   {
-    std::shared_lock<std::shared_mutex> st(state_mu_);
+    std::shared_lock<StateMutex> st(state_mu_);
     if (i >= engine_.index().size()) return false;
     if (engine_.index().PositionsReady()) {
       copy_out();
       return true;
     }
   }
-  std::unique_lock<std::shared_mutex> st(state_mu_);
+  std::unique_lock<StateMutex> st(state_mu_);
   if (i >= engine_.index().size()) return false;
   const_cast<Engine&>(engine_).PreparePositions();
   copy_out();
@@ -285,7 +278,7 @@ bool Store::At(size_t i, std::string* key, std::string* value) const {
 
 void Store::ForEach(
     const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  std::shared_lock<std::shared_mutex> st(state_mu_);
+  std::shared_lock<StateMutex> st(state_mu_);
   engine_.index().ForEach(fn);
 }
 
@@ -300,7 +293,7 @@ Status Store::Flush() {
 Status Store::Compact() {
   std::lock_guard<std::mutex> io(io_mu_);
   {
-    std::shared_lock<std::shared_mutex> st(state_mu_);
+    std::shared_lock<StateMutex> st(state_mu_);
     Status s = CheckWritable();
     if (!s.ok()) return s;
   }
@@ -314,7 +307,7 @@ Status Store::CompactLocked() {
   uint64_t snapshot_seq;
   uint64_t generation;
   {
-    std::shared_lock<std::shared_mutex> st(state_mu_);
+    std::shared_lock<StateMutex> st(state_mu_);
     generation = engine_.stats().generation;
   }
   const std::string tmp = TempPath(generation + 1);
@@ -323,7 +316,7 @@ Status Store::CompactLocked() {
   if (!s.ok()) return s;
   {
     // Readers go on; writers wait until the snapshot is encoded.
-    std::shared_lock<std::shared_mutex> st(state_mu_);
+    std::shared_lock<StateMutex> st(state_mu_);
     snapshot_seq = op_seq_;
     snapshot = engine_.EncodeSnapshot(1 << 20, [&](std::string_view piece) {
       if (s.ok()) s = file->Append(piece);
@@ -353,7 +346,7 @@ Status Store::CompactLocked() {
   log_ = std::move(log);
   good_size_ = snapshot.bytes;
   written_seq_ = synced_seq_ = snapshot_seq;
-  std::unique_lock<std::shared_mutex> st(state_mu_);
+  std::unique_lock<StateMutex> st(state_mu_);
   engine_.SnapshotInstalled(snapshot);
   return Status::OK();
 }
@@ -371,18 +364,18 @@ Status Store::Close() {
     log_.reset();
   }
   lock_.reset();
-  std::unique_lock<std::shared_mutex> st(state_mu_);
+  std::unique_lock<StateMutex> st(state_mu_);
   closed_ = true;
   return s;
 }
 
 EngineStats Store::stats() const {
-  std::shared_lock<std::shared_mutex> st(state_mu_);
+  std::shared_lock<StateMutex> st(state_mu_);
   return engine_.stats();
 }
 
 Status Store::last_compaction_status() const {
-  std::shared_lock<std::shared_mutex> st(state_mu_);
+  std::shared_lock<StateMutex> st(state_mu_);
   return compaction_status_;
 }
 

@@ -1,9 +1,14 @@
 // Store: a persistent, insertion-ordered map of byte strings in one log file
 // (docs/FORMAT.md), the native driver of the core Engine.
 //
-// Threads: any number of threads may read (Get, Contains, At, ForEach, size,
-// stats) while one or more write; writes are serialised. Reads never wait
-// for disk I/O.
+// Threads (StoreOptions::threads):
+//   kMany  any number of threads may read (Get, Contains, At, ForEach, size,
+//          stats, ReadGuard) while one or more write; writes are serialised.
+//          Every read takes a shared lock: one per call, or one for many
+//          reads under a ReadGuard. Reads never wait for disk I/O.
+//   kOne   the caller makes sure that no two calls overlap (one thread, or
+//          its own lock), as the Rust crate's &mut self does. Nothing is
+//          locked: a Get is the index lookup and the copy, nothing more.
 //
 // Durability (StoreOptions::durability):
 //   kNone           writes reach the OS when the buffer fills, on Flush() and
@@ -26,6 +31,7 @@
 #define PMAP_NATIVE_STORE_H_
 
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -43,6 +49,7 @@
 namespace pmap {
 
 enum class Durability { kNone, kSyncOnFlush, kSyncEveryWrite };
+enum class Threads { kMany, kOne };
 
 struct StoreOptions {
   Durability durability = Durability::kSyncOnFlush;
@@ -54,7 +61,31 @@ struct StoreOptions {
   // Opens without writing anything: takes a shared lock, leaves a torn tail
   // in place, and refuses writes.
   bool read_only = false;
+  Threads threads = Threads::kMany;
   FileSystem* fs = nullptr;  // nullptr: PosixFileSystem()
+};
+
+// The lock of a Store's in-memory state: a shared mutex, or nothing at all in
+// a Threads::kOne store.
+class StateMutex {
+ public:
+  explicit StateMutex(bool enabled) : enabled_(enabled) {}
+  void lock() {
+    if (enabled_) mu_.lock();
+  }
+  void unlock() {
+    if (enabled_) mu_.unlock();
+  }
+  void lock_shared() {
+    if (enabled_) mu_.lock_shared();
+  }
+  void unlock_shared() {
+    if (enabled_) mu_.unlock_shared();
+  }
+
+ private:
+  const bool enabled_;
+  std::shared_mutex mu_;
 };
 
 class Store {
@@ -75,6 +106,8 @@ class Store {
   Status Modify(std::string_view key,
                 const std::function<bool(std::string* value)>& fn);
 
+  // Copies the value of `key` into *value; false if absent. Reusing one
+  // string whose size is already the value's costs no call into the library.
   bool Get(std::string_view key, std::string* value) const;
   bool Contains(std::string_view key) const;
   size_t size() const;
@@ -90,6 +123,26 @@ class Store {
   Status Compact();
   // Flushes and releases the lock. Further calls return kClosed.
   Status Close();
+
+  // Reads without copying. A ReadGuard holds the store's read lock (none in
+  // a Threads::kOne store) from construction to destruction; the views it
+  // returns stay valid while it lives and nothing writes. In a kMany store
+  // writers wait for it, so a thread must not write while it holds one
+  // (that deadlocks); in a kOne store a write ends the views' validity.
+  class ReadGuard {
+   public:
+    explicit ReadGuard(const Store& store)
+        : index_(&store.engine_.index()), lock_(store.state_mu_) {}
+    bool Get(std::string_view key, std::string_view* value) const {
+      return index_->Get(key, value);
+    }
+    bool Contains(std::string_view key) const { return index_->Contains(key); }
+    size_t size() const { return index_->size(); }
+
+   private:
+    const OrderedIndex* index_;
+    std::shared_lock<StateMutex> lock_;
+  };
 
   EngineStats stats() const;
   // What the last automatic compaction returned (OK if none failed).
@@ -118,8 +171,9 @@ class Store {
   FileSystem* const fs_;
 
   // state_mu_ guards the engine and the sequence numbers; io_mu_ guards the
-  // file and is taken before state_mu_ when both are needed.
-  mutable std::shared_mutex state_mu_;
+  // file and is taken before state_mu_ when both are needed. In a
+  // Threads::kOne store state_mu_ locks nothing.
+  mutable StateMutex state_mu_;
   Engine engine_;
   uint64_t op_seq_ = 0;           // writes applied to the engine
   // Writes (first, last] of each group that failed and was rolled back.
@@ -137,6 +191,20 @@ class Store {
   Status compaction_status_;
   std::string write_buf_;       // reused for pending bytes
 };
+
+inline bool Store::Get(std::string_view key, std::string* value) const {
+  std::shared_lock<StateMutex> st(state_mu_);
+  std::string_view v;
+  if (!engine_.index().Get(key, &v)) return false;
+  // assign() is a call into libstdc++ every time; a plain copy into a
+  // string of the right size is inlined.
+  if (value->size() == v.size()) {
+    if (!v.empty()) std::memcpy(&(*value)[0], v.data(), v.size());
+  } else {
+    value->assign(v.data(), v.size());
+  }
+  return true;
+}
 
 }  // namespace pmap
 
