@@ -58,6 +58,16 @@ function checkKey(key) {
   }
 }
 
+// Whether fn's result looks like a Promise. A value that cannot even be
+// read (a revoked Proxy) is not one: the codec refuses it with its path.
+function isThenable(value) {
+  try {
+    return Boolean(value) && typeof value.then === 'function';
+  } catch {
+    return false;
+  }
+}
+
 function checkOptions(name, options) {
   if (typeof name !== 'string' || name === '') {
     throw invalidType('PersistentMap.open needs a store name or file path (a non-empty string)');
@@ -412,9 +422,7 @@ export class PersistentMap {
     if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
     const current = this.#stored(key);
     const next = fn(current === undefined ? undefined : this.#decode(current));
-    if (next && typeof next.then === 'function') {
-      throw invalidType('the update function must return the new value, not a Promise');
-    }
+    if (isThenable(next)) throw invalidType('the update function must return the new value, not a Promise');
     await this.set(key, next);
     return next;
   }
