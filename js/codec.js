@@ -6,7 +6,9 @@
 // NaN/Infinity, -0, cycles, sparse arrays, arrays with other properties,
 // objects that are not plain (Date, Map, class instances, typed arrays
 // inside a value), nesting deeper than MAX_DEPTH, and a value whose reading
-// throws (a getter, a Proxy trap, a revoked Proxy).
+// throws (a getter, a Proxy trap, a revoked Proxy). Like JSON and structured
+// clone, it leaves out symbol-keyed and non-enumerable properties: they are
+// not part of the data.
 //
 // One walk checks the value and writes its JSON text, reading each property
 // once: a getter that answers differently the second time cannot slip past
@@ -152,9 +154,6 @@ function encodeContainer(value, depth, ancestors) {
       }
       key = undefined;
       out += '}';
-    }
-    if (Object.getOwnPropertySymbols(value).length > 0) {
-      throw new Refusal('has symbol keys, which JSON cannot hold', depth);
     }
     return out;
   } catch (err) {
