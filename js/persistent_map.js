@@ -28,6 +28,16 @@ const BATCH_OP_OVERHEAD = 11;
 
 const CONSTRUCT = Symbol('construct');
 
+// Whether fn's result looks like a Promise. A value that cannot even be
+// read (a revoked Proxy) is not one: the codec refuses it with its path.
+function isThenable(value) {
+  try {
+    return Boolean(value) && typeof value.then === 'function';
+  } catch {
+    return false;
+  }
+}
+
 export class PersistentMap {
   #name;
   #options;
@@ -214,9 +224,7 @@ export class PersistentMap {
     if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
     const current = this.#cache.stored(key);
     const next = fn(current === undefined ? undefined : this.#form.decode(key, current));
-    if (next && typeof next.then === 'function') {
-      throw invalidType('the update function must return the new value, not a Promise');
-    }
+    if (isThenable(next)) throw invalidType('the update function must return the new value, not a Promise');
     await this.set(key, next);
     return next;
   }

@@ -1,0 +1,159 @@
+// The default codec against hostile values: getters that answer differently
+// each time, Proxies (also revoked ones), -0, arrays with other properties,
+// toJSON, nesting far deeper than the stack. Each property is read once, by
+// the walk that checks the value and writes its JSON text; whatever it
+// refuses is a TypeError with code 'INVALID' naming the path, through set,
+// setMany and update alike, and the store is left as it was.
+import fs from 'node:fs';
+import path from 'node:path';
+import { PersistentMap } from '../../js/index.js';
+import { MAX_DEPTH, jsonCodec } from '../../js/codec.js';
+import { makeTempDir, removeTempDir } from './helpers.js';
+
+let dir;
+let file;
+beforeEach(() => {
+  dir = makeTempDir('pmap-codec-');
+  file = path.join(dir, 'store.pmap');
+});
+afterEach(() => removeTempDir(dir));
+
+/** Arrays and objects nested n deep around `leaf`. */
+function nested(n, leaf) {
+  let v = leaf;
+  for (let i = 0; i < n; i++) v = i % 2 ? { d: v } : [v];
+  return v;
+}
+
+/** A fresh value each call: several cases read their getters only once. */
+const hostile = [
+  ['-0', () => -0, /^cannot store this value: value is -0, which JSON text cannot keep/],
+  ['-0 inside an array', () => ({ a: [1, -0] }), /value\.a\[1\] is -0/],
+  ['an array with another property', () => Object.assign([1, 2], { extra: 3 }), /value is an array with other properties \("extra"\)/],
+  ['a match result (index, input, groups)', () => ({ m: 'abc'.match(/b/) }), /value\.m is an array with other properties \("index"\)/],
+  ['a getter that throws', () => ({ a: { get b() { throw new Error('getter failed'); } } }), /value\.a\.b could not be read: getter failed/],
+  ['a getter that returns undefined', () => ({ get x() { return undefined; } }), /value\.x is undefined/],
+  ['a getter that returns a BigInt', () => ({ get n() { return 1n; } }), /value\.n is a BigInt/],
+  ['a getter that returns a function', () => ({ get f() { return () => 1; } }), /value\.f is a function/],
+  ['a revoked Proxy', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    return { p: proxy };
+  }, /value\.p could not be read: .*revoked/],
+  ['a revoked Proxy as the value', () => {
+    const { proxy, revoke } = Proxy.revocable([], {});
+    revoke();
+    return proxy;
+  }, /value could not be read: .*revoked/],
+  ['a Proxy whose ownKeys trap throws', () => ({ p: new Proxy({}, { ownKeys() { throw new Error('no keys'); } }) }), /value\.p could not be read: no keys/],
+  ['a Proxy whose get trap answers undefined', () => ({ p: new Proxy({ a: 1 }, { get: () => undefined }) }), /value\.p\.a is undefined/],
+  ['a thrown value that cannot be shown', () => ({ get x() { throw Object.create(null); } }), /value\.x could not be read: an exception that cannot be shown/],
+  ['an own toJSON method', () => ({ when: { toJSON: () => 'then' } }), /value\.when\.toJSON is a function/],
+  ['a Date (whose toJSON JSON.stringify would call)', () => ({ d: new Date(0) }), /value\.d is a Date, not a plain object/],
+  ['a key that needs quoting in the path', () => ({ 'a b': { c: undefined } }), /value\["a b"\]\.c is undefined/],
+  [`nesting ${MAX_DEPTH + 1} deep`, () => nested(MAX_DEPTH + 1, 1), new RegExp(`value\\[0\\]\\.d.*…\\(\\d+ more\\)….* nests deeper than ${MAX_DEPTH}`)],
+  ['nesting 100,000 deep', () => nested(100000, 1), /nests deeper than 1000 arrays and objects/],
+];
+
+function snapshot(map) {
+  return { entries: [...map], size: map.size, stats: map.stats() };
+}
+
+describe('a hostile value is refused with code INVALID, naming its path, and changes nothing', () => {
+  test.each(hostile)('%s', async (_name, make, message) => {
+    let map = await PersistentMap.open(file);
+    await map.set('keep', { ok: true });
+    await map.flush();
+    const before = snapshot(map);
+    const size = fs.statSync(file).size;
+    for (const write of [(v) => map.set('k', v), (v) => map.setMany([['other', 1], ['k', v]]), (v) => map.update('keep', () => v)]) {
+      const error = await write(make()).then(() => null, (e) => e);
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.code).toBe('INVALID');
+      expect(error.message).toMatch(message);
+    }
+    await map.flush();
+    expect(snapshot(map)).toEqual(before);
+    await map.close();
+    expect(fs.statSync(file).size).toBe(size);
+    map = await PersistentMap.open(file);
+    expect([...map]).toEqual(before.entries);
+    await map.close();
+  });
+});
+
+test('what a getter or Proxy trap threw is the refusal\'s cause', () => {
+  const cause = new Error('getter failed');
+  const error = (() => {
+    try {
+      jsonCodec.encode({ get x() { throw cause; } });
+    } catch (e) {
+      return e;
+    }
+    return null;
+  })();
+  expect(error.cause).toBe(cause);
+});
+
+test('each property is read once: a getter that would answer differently the second time stores its first answer', async () => {
+  let reads = 0;
+  const answers = [{ n: 1 }, undefined];
+  const value = {
+    get a() {
+      return answers[reads++];
+    },
+  };
+  let map = await PersistentMap.open(file);
+  await map.set('k', value);
+  expect(reads).toBe(1);
+  let trapReads = 0;
+  const proxy = new Proxy({ b: 2 }, {
+    get(target, key) {
+      trapReads++;
+      return trapReads === 1 ? target[key] : 10n;
+    },
+  });
+  await map.set('p', proxy);
+  expect(trapReads).toBe(1);
+  await map.close();
+  map = await PersistentMap.open(file);
+  expect([map.get('k'), map.get('p')]).toEqual([{ a: { n: 1 } }, { b: 2 }]);
+  await map.close();
+});
+
+test(`values nested ${MAX_DEPTH} deep are stored and read back; the limit is one more`, async () => {
+  let map = await PersistentMap.open(file);
+  await map.set('deepest', nested(MAX_DEPTH, 'bottom'));
+  await expect(map.set('deeper', nested(MAX_DEPTH + 1, 'bottom'))).rejects.toMatchObject({ code: 'INVALID' });
+  await map.close();
+  map = await PersistentMap.open(file);
+  expect(map.get('deepest')).toEqual(nested(MAX_DEPTH, 'bottom'));
+  expect(map.has('deeper')).toBe(false);
+  await map.close();
+});
+
+test('the JSON text is what JSON.stringify writes for plain values', () => {
+  const values = [
+    0, 1.5, -2e-7, 1e21, 'plain', 'quote " backslash \\ newline \n tab \t', 'é ☃ 😀', 'lone \uD800 surrogate',
+    'a string longer than thirty-two characters, "quoted"', true, false, null, [], {}, [1, [2, [3]]],
+    { a: 1, 'b c': [true, null], '"k"': { nested: 'x' }, 'a key longer than thirty-two characters': 1 },
+    Object.assign(Object.create(null), { n: 1 }),
+  ];
+  for (const v of values) expect(jsonCodec.encode(v)).toBe(JSON.stringify(v));
+});
+
+test('symbol-keyed and non-enumerable properties are left out, as structured clone leaves them out', () => {
+  const value = { a: Object.assign([1], { [Symbol('s')]: 2 }), [Symbol('t')]: 3 };
+  Object.defineProperty(value, 'hidden', { value: 4, enumerable: false });
+  expect(jsonCodec.encode(value)).toBe('{"a":[1]}');
+  expect(JSON.stringify(structuredClone(value))).toBe('{"a":[1]}');
+});
+
+test('a cycle is named where it first closes', () => {
+  const a = { b: { c: {} } };
+  a.b.c.back = a.b;
+  expect(() => jsonCodec.encode(a)).toThrow(/value\.b\.c\.back refers back to itself \(a cycle\)/);
+  const list = [1];
+  list.push(list);
+  expect(() => jsonCodec.encode({ list })).toThrow(/value\.list\[1\] refers back to itself/);
+});
