@@ -3,8 +3,8 @@
 // can be had (a dedicated worker with OPFS), else indexeddb.
 import { registerBackend, setAutoBackend } from './persistent_map.js';
 import { PersistentMapError } from './errors.js';
-import { IndexedDbBackend } from './backends/indexeddb.js';
-import { OpfsBackend } from './backends/opfs.js';
+import { IndexedDbBackend } from './backends/indexeddb/indexeddb.js';
+import { OpfsBackend } from './backends/opfs/opfs.js';
 
 registerBackend('indexeddb', (name, options) => new IndexedDbBackend(name, options));
 registerBackend('opfs', (name, options) => new OpfsBackend(name, options));
@@ -13,7 +13,7 @@ registerBackend('opfs', (name, options) => new OpfsBackend(name, options));
 // (importing it registers the real factory). Without a bundler this loads
 // it from beside this file on first use.
 registerBackend('sqlite', async (name, options) => {
-  const entry = './backends/sqlite_browser.js';
+  const entry = './backends/sqlite/sqlite_browser.js';
   let module;
   try {
     module = await import(/* @vite-ignore */ entry);
@@ -36,5 +36,5 @@ setAutoBackend(() => {
 export { PersistentMap, registerBackend } from './persistent_map.js';
 export { PersistentMapError } from './errors.js';
 export { jsonCodec } from './codec.js';
-export { MemoryBackend } from './backends/memory.js';
+export { MemoryBackend } from './backends/memory/memory.js';
 export { IndexedDbBackend, OpfsBackend };

@@ -1,7 +1,7 @@
 // persistent-map for Node.js: PersistentMap with the fs (default), sqlite,
 // memory and custom backends.
-import { FsBackend } from './backends/fs.js';
-import { SqliteBackend } from './backends/sqlite_node.js';
+import { FsBackend } from './backends/fs/fs.js';
+import { SqliteBackend } from './backends/sqlite/sqlite_node.js';
 import { registerBackend } from './persistent_map.js';
 
 registerBackend('fs', (file, { wait, signal }) => new FsBackend(file, { wait, signal }), { auto: true });
@@ -11,5 +11,5 @@ registerBackend('sqlite', (file, { wasm, wait, signal }) => new SqliteBackend(fi
 export { PersistentMap, registerBackend } from './persistent_map.js';
 export { PersistentMapError } from './errors.js';
 export { jsonCodec } from './codec.js';
-export { MemoryBackend } from './backends/memory.js';
+export { MemoryBackend } from './backends/memory/memory.js';
 export { FsBackend, SqliteBackend };

@@ -1,6 +1,6 @@
 // LogRun: the operations recorded in a run of log bytes, for drivers that
 // keep the state rather than the log. A table-shaped backend
-// (js/backends/table_backend.js) is handed every group commit as log bytes
+// (js/backends/table/table_backend.js) is handed every group commit as log bytes
 // and stores it as rows; this is how it reads them, with the same
 // LogReader that replays a log, so the format has one parser.
 //

@@ -1,4 +1,4 @@
-// embind bindings for table-shaped backends (js/backends/table_log.js),
+// embind bindings for table-shaped backends (js/backends/table/table_log.js),
 // which store rows instead of the log. Thin like bindings.cc: LogRun
 // parses, log_writer encodes, this file only moves bytes.
 //

@@ -2,7 +2,7 @@
 // means in this environment, and what the map may assume of a backend.
 
 import { PersistentMapError, invalidType } from '../errors.js';
-import { MemoryBackend } from '../backends/memory.js';
+import { MemoryBackend } from '../backends/memory/memory.js';
 
 const factories = new Map([['memory', (name) => new MemoryBackend(name)]]);
 let autoBackend = null;

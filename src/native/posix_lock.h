@@ -1,6 +1,6 @@
 // The writer's lock of a store (docs/FORMAT.md, "The writer's lock"), as the
 // POSIX file system takes it. Kept apart from posix_file_system.cc because
-// the JavaScript driver takes the very same lock (js/backends/store_lock.js)
+// the JavaScript driver takes the very same lock (js/backends/common/store_lock.js)
 // and the two must agree on every byte of its name.
 #ifndef PMAP_NATIVE_POSIX_LOCK_H_
 #define PMAP_NATIVE_POSIX_LOCK_H_

@@ -1,5 +1,5 @@
 // Loaded before the real OPFS worker in the fault tests (browser.test.js
-// serves it in place of js/backends/opfs_worker.js): an append whose bytes
+// serves it in place of js/backends/opfs/opfs_worker.js): an append whose bytes
 // contain "CRASH" is not written; the worker throws instead, uncaught, as a
 // worker that crashes does.
 self.addEventListener('message', (event) => {

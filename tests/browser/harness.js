@@ -2,7 +2,7 @@
 // scenarios that run against the real OPFS and IndexedDB of the page and
 // return plain data for the Node side to check.
 import { PersistentMap, OpfsBackend, IndexedDbBackend } from '../../js/browser.js';
-import { SqliteBackend } from '../../js/backends/sqlite_browser.js';
+import { SqliteBackend } from '../../js/backends/sqlite/sqlite_browser.js';
 import { logWriter, replay } from '../js/log_runs.js';
 
 const destroyers = { opfs: OpfsBackend.destroy, indexeddb: IndexedDbBackend.destroy, sqlite: SqliteBackend.destroy };

@@ -4,7 +4,7 @@ import { PersistentMap } from '../../js/browser.js';
 self.onmessage = async ({ data: { kind, name, moduleUrl, durability } }) => {
   try {
     const backend = kind === 'sqlite'
-      ? new (await import('../../js/backends/sqlite_browser.js')).SqliteBackend(name, { moduleUrl })
+      ? new (await import('../../js/backends/sqlite/sqlite_browser.js')).SqliteBackend(name, { moduleUrl })
       : kind;
     const map = await PersistentMap.open(name, { backend, durability });
     for (let batch = 0; ; batch++) {

@@ -151,7 +151,7 @@ describe.each(KINDS)('the %s backend', (kind) => {
 });
 
 describe('an OPFS worker that fails', () => {
-  const WORKER = '/js/backends/opfs_worker.js';
+  const WORKER = '/js/backends/opfs/opfs_worker.js';
   afterEach(() => browser.server.override(WORKER, null));
 
   test.each([

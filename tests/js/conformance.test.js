@@ -9,7 +9,7 @@
 //
 // A new backend is one more line at the bottom:
 //   conformance('name', (where) => new MyBackend(where));
-// A table-shaped backend (kind 'table', js/backends/table_backend.js) stores
+// A table-shaped backend (kind 'table', js/backends/table/table_backend.js) stores
 // rows, not bytes: its interface tests append real log records and compare
 // what they replay to, and the faults that only a byte log can have (a
 // half-written append, a failed truncate) do not apply to it.

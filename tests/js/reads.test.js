@@ -9,7 +9,7 @@ import path from 'node:path';
 import { PersistentMap } from '../../js/index.js';
 import { Core, loadCore } from '../../js/core.js';
 import { OpWriter } from '../../js/op_writer.js';
-import { MemoryBackend } from '../../js/backends/memory.js';
+import { MemoryBackend } from '../../js/backends/memory/memory.js';
 
 let dir;
 let file;

@@ -1,4 +1,4 @@
-// The writer's lock of Node stores (js/backends/store_lock.js): one writer
+// The writer's lock of Node stores (js/backends/common/store_lock.js): one writer
 // per file whatever name it is opened by, in this process and others; the
 // lock follows the log across compactions; a killed holder leaves nothing
 // behind; temporary files and planted symlinks are never written through.
@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PersistentMap } from '../../js/index.js';
-import { lockStore } from '../../js/backends/store_lock.js';
+import { lockStore } from '../../js/backends/common/store_lock.js';
 import { holdStore, makeTempDir, removeTempDir } from './helpers.js';
 
 let dir;

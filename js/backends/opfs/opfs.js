@@ -16,8 +16,8 @@
 // through `onfailure`, and the worker cuts the log back to the last good
 // batch so that a reopen finds a prefix of what was acknowledged.
 
-import { PersistentMapError, errorFromWorker } from '../errors.js';
-import { acquireWebLock } from './web_lock.js';
+import { PersistentMapError, errorFromWorker } from '../../errors.js';
+import { acquireWebLock } from '../common/web_lock.js';
 
 // At most this many relaxed appends (or bytes) are posted without a reply;
 // the next one waits for the worker. That bounds what a crash of the tab can

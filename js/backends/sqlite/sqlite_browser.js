@@ -10,11 +10,11 @@
 // js/browser.js so that bundlers meet @sqlite.org/sqlite-wasm (an optional
 // peer, ~1 MB) only in apps that import it.
 
-import { PersistentMapError, errorFromWorker } from '../errors.js';
-import { registerBackend } from '../persistent_map.js';
+import { PersistentMapError, errorFromWorker } from '../../errors.js';
+import { registerBackend } from '../../persistent_map.js';
 import { sqliteStoreDirectory } from './sqlite_paths.js';
-import { TableBackend } from './table_backend.js';
-import { acquireWebLock } from './web_lock.js';
+import { TableBackend } from '../table/table_backend.js';
+import { acquireWebLock } from '../common/web_lock.js';
 
 const SQLITE_PACKAGE = '@sqlite.org/sqlite-wasm';
 

@@ -19,7 +19,7 @@
 // synchronous = FULL for writes that must be durable, OFF for the others.
 // A failed transaction is rolled back, so the rows are as before it.
 
-import { PersistentMapError } from '../errors.js';
+import { PersistentMapError } from '../../errors.js';
 import { RowStream } from './row_stream.js';
 import { KEY_IS_TEXT, OP_CLEAR, OP_DELETE, OP_KIND, OP_PUT, OP_WORDS, VALUE_IS_TEXT } from './table_ops.js';
 

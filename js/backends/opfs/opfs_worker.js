@@ -11,7 +11,7 @@
 // the log must stay a prefix of what was acknowledged: the worker cuts off
 // what the write may have left and refuses every later request but close.
 
-import { concatBytes } from './bytes.js';
+import { concatBytes } from '../common/bytes.js';
 
 let dir = null;
 let name = null;

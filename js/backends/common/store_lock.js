@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { PersistentMapError, fromSystemError, invalidType } from '../errors.js';
+import { PersistentMapError, fromSystemError, invalidType } from '../../errors.js';
 
 // Lock names held by maps of this process, for a precise message.
 const heldInThisProcess = new Set();

@@ -3,8 +3,8 @@
 // (wasm/table_log_bindings.cc) so that the format has one parser and one
 // encoder.
 
-import { loadCore, withWasmBytes } from '../core.js';
-import { PersistentMapError } from '../errors.js';
+import { loadCore, withWasmBytes } from '../../core.js';
+import { PersistentMapError } from '../../errors.js';
 
 export class TableLog {
   /** Loads the core (the default one unless `wasm` says otherwise, see loadCore). */

@@ -9,8 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { PersistentMapError, fromSystemError } from '../errors.js';
-import { lockStore } from './store_lock.js';
+import { PersistentMapError, fromSystemError } from '../../errors.js';
+import { lockStore } from '../common/store_lock.js';
 
 // Appends up to this size are written synchronously (see append()); larger
 // ones go through the thread pool, so as not to hold up the event loop.

@@ -4,8 +4,8 @@
 // ephemeral state); nothing reaches disk. The reference implementation of the
 // log backend interface (docs/BACKENDS.md).
 
-import { concatBytes } from './bytes.js';
-import { PersistentMapError } from '../errors.js';
+import { concatBytes } from '../common/bytes.js';
+import { PersistentMapError } from '../../errors.js';
 
 const stores = new Map(); // name -> { chunks: Uint8Array[], open: boolean }
 

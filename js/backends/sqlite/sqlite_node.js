@@ -7,11 +7,11 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { PersistentMapError } from '../errors.js';
-import { lockStore } from './store_lock.js';
+import { PersistentMapError } from '../../errors.js';
+import { lockStore } from '../common/store_lock.js';
 import { installNodeVfs, lastVfsError } from './sqlite_node_vfs.js';
 import { SqliteRows } from './sqlite_rows.js';
-import { TableBackend } from './table_backend.js';
+import { TableBackend } from '../table/table_backend.js';
 
 const SQLITE_PACKAGE = '@sqlite.org/sqlite-wasm';
 let sqlitePromise = null;

@@ -2,7 +2,7 @@
 // Locks API: the lock is held from open() until close(), and released by the
 // browser if the page or worker goes away.
 
-import { PersistentMapError } from '../errors.js';
+import { PersistentMapError } from '../../errors.js';
 
 /**
  * Takes the exclusive lock for `name`. Without `wait`, a held lock is an

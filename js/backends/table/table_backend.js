@@ -24,7 +24,7 @@
 //   sync()    everything applied so far on stable storage
 //   close()   releases the lock
 
-import { PersistentMapError } from '../errors.js';
+import { PersistentMapError } from '../../errors.js';
 import { TableLog } from './table_log.js';
 
 export class TableBackend {

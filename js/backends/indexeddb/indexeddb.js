@@ -14,9 +14,9 @@
 // `onfailure`. An aborted transaction writes nothing and nothing is issued
 // after it, so a reopen finds a prefix of what was acknowledged.
 
-import { concatBytes } from './bytes.js';
-import { PersistentMapError, fromSystemError } from '../errors.js';
-import { acquireWebLock } from './web_lock.js';
+import { concatBytes } from '../common/bytes.js';
+import { PersistentMapError, fromSystemError } from '../../errors.js';
+import { acquireWebLock } from '../common/web_lock.js';
 
 const CHUNKS = 'chunks';
 const META = 'meta';
