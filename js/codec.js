@@ -3,8 +3,10 @@
 // "Value encoding"), so the native pmap CLI reads what JavaScript writes.
 // It refuses, with a TypeError naming the place, anything JSON would change
 // or drop: undefined, functions, symbols, BigInt, NaN/Infinity, cycles,
-// sparse arrays, and objects that are not plain (Date, Map, class instances,
-// typed arrays inside a value).
+// sparse arrays, objects that are not plain (Date, Map, class instances,
+// typed arrays inside a value), and arrays and objects nested more than
+// MAX_DEPTH deep (the native codec's kMaxValueDepth: no reader recurses
+// deeper).
 
 import { invalidType } from './errors.js';
 
@@ -16,8 +18,11 @@ function describe(v) {
   return v.constructor && v.constructor.name ? `a ${v.constructor.name}` : 'an object';
 }
 
+const MAX_DEPTH = 1000;
+
 // Returns null if `value` is a plain JSON value, else the path and reason.
-function findUnserializable(value, path, seen) {
+// `depth`: the arrays and objects around `value`.
+function findUnserializable(value, path, seen, depth) {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -34,12 +39,14 @@ function findUnserializable(value, path, seen) {
   }
   if (value === null) return null;
   if (seen.has(value)) return `${path} refers back to itself (a cycle)`;
+  // Checked before going in, so the walk never recurses deeper either.
+  if (depth >= MAX_DEPTH) return `value nests arrays and objects more than ${MAX_DEPTH} levels deep`;
   seen.add(value);
   let problem = null;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length && !problem; i++) {
       if (!(i in value)) problem = `${path}[${i}] is a hole in a sparse array`;
-      else problem = findUnserializable(value[i], `${path}[${i}]`, seen);
+      else problem = findUnserializable(value[i], `${path}[${i}]`, seen, depth + 1);
     }
   } else {
     const proto = Object.getPrototypeOf(value);
@@ -47,7 +54,7 @@ function findUnserializable(value, path, seen) {
       problem = `${path} is ${describe(value)}, not a plain object; convert it to JSON values first`;
     } else {
       for (const k of Object.keys(value)) {
-        problem = findUnserializable(value[k], `${path}.${k}`, seen);
+        problem = findUnserializable(value[k], `${path}.${k}`, seen, depth + 1);
         if (problem) break;
       }
       if (!problem && Object.getOwnPropertySymbols(value).length > 0) {
@@ -105,7 +112,7 @@ export const jsonCodec = Object.freeze({
   encode(value) {
     if (value instanceof Uint8Array) return value;
     if (!quickPlainJson(value, 0)) {
-      const problem = findUnserializable(value, 'value', new Set());
+      const problem = findUnserializable(value, 'value', new Set(), 0);
       if (problem) throw invalidType(`cannot store this value: ${problem}`);
     }
     return JSON.stringify(value);

@@ -1,5 +1,8 @@
 #include "value_codec.h"
 
+#include <utility>
+#include <vector>
+
 namespace pmap {
 namespace {
 
@@ -24,6 +27,20 @@ bool SpecialObject(const json& j, const char* name, std::string* b64) {
   if (it == j.end() || !it->is_string()) return false;
   *b64 = it->get<std::string>();
   return true;
+}
+
+// True if `value` nests arrays and objects more than `limit` deep. Walks
+// with its own stack: the value may be far deeper than the C++ stack allows.
+bool NestedDeeperThan(const json& value, size_t limit) {
+  std::vector<std::pair<const json*, size_t>> todo = {{&value, 0}};
+  while (!todo.empty()) {
+    const auto [j, outer] = todo.back();  // outer: enclosing arrays/objects
+    todo.pop_back();
+    if (!j->is_structured()) continue;
+    if (outer + 1 > limit) return true;
+    for (const json& child : *j) todo.emplace_back(&child, outer + 1);
+  }
+  return false;
 }
 
 }  // namespace
@@ -77,17 +94,23 @@ bool Base64Decode(std::string_view text, std::string* out) {
 }
 
 Status EncodeValue(const json& value, std::string* out) {
-  out->clear();
   if (value.is_binary()) {
     const auto& bytes = value.get_binary();
+    out->clear();
     out->reserve(bytes.size() + 1);
     out->push_back(kBytesTag);
     out->append(bytes.begin(), bytes.end());
     return Status::OK();
   }
   if (value.is_discarded()) return Status::InvalidArgument("value is not a JSON value");
+  if (NestedDeeperThan(value, kMaxValueDepth)) {
+    return Status::InvalidArgument("value nests arrays and objects more than " +
+                                   std::to_string(kMaxValueDepth) +
+                                   " levels deep");
+  }
   try {
-    *out = value.dump();
+    std::string text = value.dump();
+    *out = std::move(text);
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("value cannot be stored: ") + e.what());
   }
@@ -122,6 +145,13 @@ Status TextToValue(std::string_view text, std::string* stored) {
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument("value is not valid JSON (byte " +
                                    std::to_string(e.byte) + "): " + e.what());
+  } catch (const json::exception& e) {
+    // out_of_range 406: a number literal beyond a double (1e999), which
+    // JSON text allows but no reader of the log could hold.
+    return Status::InvalidArgument(
+        "value has a number out of range (a double holds at most "
+        "1.7976931348623157e308): " +
+        std::string(e.what()));
   }
   std::string b64;
   if (SpecialObject(parsed, "$bytes", &b64) || SpecialObject(parsed, "$raw", &b64)) {

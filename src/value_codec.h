@@ -15,9 +15,15 @@ namespace pmap {
 
 constexpr char kBytesTag = '\x01';
 
+// The deepest nesting of arrays and objects a value may have ([] is 1 deep,
+// [[]] 2). Deeper values are refused, here and by the JavaScript codec, so
+// that no reader has to recurse deeper (docs/FORMAT.md, "Value encoding").
+constexpr size_t kMaxValueDepth = 1000;
+
 // JSON value -> stored bytes. A binary json value becomes 0x01 + its bytes;
 // anything else its compact JSON text. InvalidArgument if the json holds
-// text that is not valid UTF-8 (it could not be read back).
+// text that is not valid UTF-8 (it could not be read back) or nests deeper
+// than kMaxValueDepth; *out is unchanged then.
 Status EncodeValue(const nlohmann::json& value, std::string* out);
 // Stored bytes -> JSON value. Corruption if the bytes are neither.
 Status DecodeValue(std::string_view stored, nlohmann::json* value);
@@ -27,7 +33,8 @@ Status DecodeValue(std::string_view stored, nlohmann::json* value);
 // {"$raw":"<base64>"}.
 std::string ValueToText(std::string_view stored);
 // The inverse of ValueToText for any JSON text a person may write. Errors
-// name the position in `text`.
+// (InvalidArgument) name the position in `text`; a number beyond the range
+// of a double (1e999) and a \u escape of a lone surrogate are refused.
 Status TextToValue(std::string_view text, std::string* stored);
 
 std::string Base64Encode(std::string_view bytes);

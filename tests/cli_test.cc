@@ -121,6 +121,27 @@ TEST_F(CliTest, SetWithInvalidJsonFailsAndWritesNothing) {
   EXPECT_FALSE(std::filesystem::exists(store_));
 }
 
+TEST_F(CliTest, OutOfRangeNumbersAndDeepNestingExitOneAndWriteNothing) {
+  // 60,000 nested arrays: 120 KB, under Linux's 128 KiB limit per argument.
+  const std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  for (const std::string& value : {std::string("1e999"), deep}) {
+    Result r = Run({"set", store_, "k", value});
+    EXPECT_EQ(r.code, 1) << r.err.substr(0, 200);
+    EXPECT_EQ(r.err.rfind("pmap: value ", 0), 0u) << r.err.substr(0, 200);
+  }
+  EXPECT_FALSE(std::filesystem::exists(store_));
+
+  const std::string csv = dir_ + "/deep.csv";
+  WriteAll(csv, "key,value\r\nok,1\r\nk,\"" + deep + "\"\r\nn,-1e999\r\n");
+  Result r = Run({"import-csv", store_, csv});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("CSV line 3, column 2: value nests arrays and objects "
+                       "more than 1000 levels deep"),
+            std::string::npos)
+      << r.err.substr(0, 200);
+  EXPECT_FALSE(std::filesystem::exists(store_));
+}
+
 TEST_F(CliTest, BytesValuesRoundTripThroughDollarBytes) {
   Ok({"set", store_, "bin", "{\"$bytes\":\"AAEC/w==\"}"});
   EXPECT_EQ(Ok({"get", store_, "bin"}), "{\"$bytes\":\"AAEC/w==\"}\n");

@@ -179,10 +179,24 @@ export async function importCsv(inv, out) {
     if (!fs.existsSync(source)) throw new PersistentMapError('NOT_FOUND', `cannot open ${source}: no such file`);
     input = fs.createReadStream(source);
   }
-  const n = await withStore(inv, { create: true }, (map) => map.importCSV(input).catch((err) => {
+  const named = (err) => {
     if (err.code === 'INVALID') err.message = `${source === '-' ? 'standard input' : source}: ${err.message}`;
     throw err;
-  }));
+  };
+  if (!fs.existsSync(inv.file)) {
+    // A bad file must not leave a new, empty store behind (nor does the
+    // native pmap): check the rows in memory before creating it.
+    const chunks = [];
+    for await (const chunk of input) chunks.push(chunk);
+    input = Buffer.concat(chunks);
+    const check = await PersistentMap.open(inv.file, { backend: 'memory' });
+    try {
+      await check.importCSV(input).catch(named);
+    } finally {
+      await check.close();
+    }
+  }
+  const n = await withStore(inv, { create: true }, (map) => map.importCSV(input).catch(named));
   await write(out, `imported ${n} entries\n`);
 }
 

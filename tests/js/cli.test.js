@@ -178,6 +178,21 @@ test('bad values and missing stores exit 1 with a message', () => {
   expect(r.stderr).toBe(`persistent-map: no key 'other' in ${store}\n`);
 });
 
+test('a number beyond a double and values nested 60,000 deep exit 1 in set and import-csv', () => {
+  const deep = `${'['.repeat(60000)}${']'.repeat(60000)}`;
+  for (const value of ['1e999', deep]) {
+    const r = cli('set', store, 'k', value);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^persistent-map: cannot store this value: value (is Infinity|nests arrays and objects more than 1000 levels deep)/);
+  }
+  const csv = path.join(dir, 'deep.csv');
+  fs.writeFileSync(csv, `key,value\r\nok,1\r\nk,"${deep}"\r\n`);
+  const r = cli('import-csv', store, csv);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/CSV line 3, column \d+: cannot store this value: value nests arrays and objects more than 1000 levels deep/);
+  expect(fs.existsSync(store)).toBe(false);
+});
+
 test('sqlite stores: told apart by name and content, readable by the sqlite3 tool', async () => {
   const db = path.join(dir, 'store.db');
   expect(cli('set', db, 'user:1', '{"name":"Ada"}').status).toBe(0);
