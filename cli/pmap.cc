@@ -1,6 +1,9 @@
 // pmap: command-line tool for persistent-map stores.
 //
-//   pmap <command> FILE [args] [options]
+//   pmap <command> STORE [args] [options]
+//
+// The commands, their aliases, exit codes and output are those of the npm
+// package's CLI (js/cli/main.js); tests/js/cli_parity.test.js runs both.
 //
 // This file parses the command line and dispatches; cli/commands.cc holds
 // the commands.
@@ -20,8 +23,9 @@ constexpr int kExitUsage = 64;  // EX_USAGE
 
 struct Command {
   const char* name;
-  const char* args;  // shown in the usage line
-  size_t min_args;   // positional arguments, FILE included
+  const char* alias;  // another accepted name, or nullptr
+  const char* args;   // shown in the usage line
+  size_t min_args;    // positional arguments, STORE included
   size_t max_args;
   bool recovery;    // accepts --recovery
   bool neutralize;  // accepts --neutralize-formulas
@@ -31,44 +35,47 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"stat", "FILE", 1, 1, true, false, pmap::cli::Stat,
+    {"stat", nullptr, "STORE", 1, 1, true, false, pmap::cli::Stat,
      "statistics and recovery findings",
      "Prints the store's statistics and what recovery found (read-only)."},
-    {"get", "FILE KEY", 2, 2, true, false, pmap::cli::Get,
+    {"get", nullptr, "STORE KEY", 2, 2, true, false, pmap::cli::Get,
      "print the value of KEY as JSON",
-     "Prints the value of KEY as JSON (bytes as {\"$bytes\":\"<base64>\"})."},
-    {"set", "FILE KEY JSON", 3, 3, true, false, pmap::cli::Set,
+     "Prints the value of KEY as JSON (bytes as {\"$bytes\":\"<base64>\"}).\n"
+     "Exit 1 if KEY is absent."},
+    {"set", nullptr, "STORE KEY JSON", 3, 3, true, false, pmap::cli::Set,
      "store a JSON value under KEY",
      "Stores the JSON value under KEY ({\"$bytes\":\"<base64>\"} for bytes),\n"
      "creating the store if it does not exist."},
-    {"del", "FILE KEY", 2, 2, true, false, pmap::cli::Del, "delete KEY",
-     "Deletes KEY; fails (exit 1) if it is absent."},
-    {"dump", "FILE", 1, 1, true, false, pmap::cli::Dump,
+    {"delete", "del", "STORE KEY", 2, 2, true, false, pmap::cli::Delete,
+     "delete KEY",
+     "Deletes KEY; fails (exit 1) if it is absent. Also spelled `del`."},
+    {"dump", nullptr, "STORE", 1, 1, true, false, pmap::cli::Dump,
      "print all entries as JSON lines",
      "Prints one line {\"key\":...,\"value\":...} per entry, in insertion "
      "order."},
-    {"export-csv", "FILE [OUT.csv]", 1, 2, true, true, pmap::cli::ExportCsv,
-     "write the entries as CSV",
-     "Writes the entries as CSV (header key,value; values as JSON text) to\n"
-     "OUT.csv or standard output. --neutralize-formulas prefixes ' to fields\n"
-     "that a spreadsheet would run as formulas (breaks exact round trips)."},
-    {"import-csv", "FILE IN.csv", 2, 2, true, false, pmap::cli::ImportCsv,
-     "put the rows of a CSV file, atomically",
-     "Puts every row of IN.csv (header key,value; values as JSON text) in one\n"
-     "atomic batch: on any error nothing is written. Creates the store if\n"
-     "missing."},
-    {"compact", "FILE", 1, 1, true, false, pmap::cli::Compact,
+    {"export-csv", nullptr, "STORE [OUT.csv]", 1, 2, true, true,
+     pmap::cli::ExportCsv, "write the entries as CSV",
+     "Writes the entries as CSV (header key,value; values as JSON text; "
+     "insertion\norder) to OUT.csv or standard output (also -). "
+     "--neutralize-formulas prefixes '\nto fields that a spreadsheet would "
+     "run as formulas (breaks exact round trips)."},
+    {"import-csv", nullptr, "STORE IN.csv", 2, 2, true, false,
+     pmap::cli::ImportCsv, "put the rows of a CSV file, atomically",
+     "Puts every row of IN.csv (- for standard input; header key,value; "
+     "values\nas JSON text; a UTF-8 byte order mark is skipped) in one atomic "
+     "write: on\nany error nothing is written. Creates the store if missing."},
+    {"compact", nullptr, "STORE", 1, 1, true, false, pmap::cli::Compact,
      "rewrite the log with only live entries",
-     "Rewrites the log with only the live entries."},
-    {"verify", "FILE", 1, 1, false, false, pmap::cli::Verify,
+     "Rewrites the store with only the live entries."},
+    {"verify", nullptr, "STORE", 1, 1, false, false, pmap::cli::Verify,
      "check every record, report damage",
-     "Checks every record without opening the store (no lock, no changes)\n"
-     "and lists each damaged byte range. Exit 0 if clean, 2 if damaged."},
+     "Checks every record without changing the store and lists each "
+     "damaged\nbyte range. Exit 0 if clean, 2 if damaged."},
 };
 
 const Command* FindCommand(std::string_view name) {
   for (const Command& c : kCommands) {
-    if (name == c.name) return &c;
+    if (name == c.name || (c.alias != nullptr && name == c.alias)) return &c;
   }
   return nullptr;
 }
@@ -81,7 +88,7 @@ std::string CommandUsage(const Command& c) {
 }
 
 std::string GlobalHelp() {
-  std::string u = "usage: pmap <command> FILE [args] [options]\n\ncommands:\n";
+  std::string u = "usage: pmap <command> STORE [args] [options]\n\ncommands:\n";
   for (const Command& c : kCommands) {
     std::string line = std::string("  ") + c.name + " " + c.args;
     line.resize(30, ' ');

@@ -45,6 +45,10 @@ void AppendCsvRow(const std::vector<std::string_view>& fields,
 // on_row as it is recognized, from inside Feed() or Finish(); the first
 // record is the header and every later record must have as many fields.
 //
+// A UTF-8 byte order mark (EF BB BF) at the very start of the input, as
+// spreadsheet programs write, is skipped; columns on line 1 count from after
+// it.
+//
 // Blank lines (an empty line between two line breaks) carry no record and are
 // skipped; a record of one empty field is written `""`. A last record without
 // a line break is accepted. A CR outside quotes must be followed by LF.
@@ -88,6 +92,11 @@ class CsvReader {
     kCarriageReturn  // just after a CR outside quotes; LF must follow
   };
 
+  // Feeds one byte through CheckUtf8 and Step and advances the position.
+  Status Consume(unsigned char c, const RowCallback& on_row);
+  // The input did not start with a whole BOM: consumes the bytes of one
+  // held back so far.
+  Status EndStart(const RowCallback& on_row);
   Status Step(unsigned char c, const RowCallback& on_row);
   Status CheckUtf8(unsigned char c);
   Status EndRecord(const RowCallback& on_row);
@@ -110,6 +119,10 @@ class CsvReader {
   unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // range of the next one
   unsigned char utf8_lead_ = 0;
   int64_t utf8_line_ = 0, utf8_column_ = 0;  // where the sequence starts
+
+  static constexpr unsigned char kByteOrderMark[3] = {0xEF, 0xBB, 0xBF};
+  bool at_start_ = true;    // no byte but part of a BOM seen yet
+  size_t bom_matched_ = 0;  // bytes of a BOM held back
 
   bool finished_ = false;
   Status error_;  // sticky: once not OK, returned by every call

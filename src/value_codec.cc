@@ -43,6 +43,76 @@ bool NestedDeeperThan(const json& value, size_t limit) {
   return false;
 }
 
+// The code unit of the escape \uXXXX at text[i], or -1 if none is there.
+int EscapedUnit(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int unit = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    const char c = text[k];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    unit = unit * 16 + d;
+  }
+  return unit;
+}
+
+// JSON text may escape a lone UTF-16 surrogate (\ud800, which JavaScript's
+// JSON.stringify writes for one), but nlohmann::json refuses it. Rewrites
+// each such escape inside a string of *text to \ufffd (same length, so
+// byte positions hold) and returns how many it rewrote. Text that is not
+// JSON is left for the parser to report.
+size_t ReplaceLoneSurrogateEscapes(std::string* text) {
+  size_t replaced = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text->size(); ++i) {
+    const char c = (*text)[i];
+    if (c == '"') {
+      in_string = !in_string;
+    } else if (in_string && c == '\\') {
+      const int unit = EscapedUnit(*text, i);
+      const int next = EscapedUnit(*text, i + 6);
+      if (unit < 0) {
+        ++i;  // a two-character escape, such as the one of a quote
+      } else if (unit >= 0xD800 && unit <= 0xDBFF && next >= 0xDC00 &&
+                 next <= 0xDFFF) {
+        i += 11;  // a surrogate pair
+      } else {
+        if (unit >= 0xD800 && unit <= 0xDFFF) {
+          text->replace(i + 2, 4, "fffd");
+          ++replaced;
+        }
+        i += 5;
+      }
+    }
+  }
+  return replaced;
+}
+
+// `text` without the whitespace between JSON tokens.
+std::string WithoutWhitespace(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out.push_back(text[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out.push_back(c);
+      in_string = c == '"';
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Base64Encode(std::string_view in) {
@@ -124,6 +194,14 @@ Status DecodeValue(std::string_view stored, json* value) {
   }
   json parsed = json::parse(stored, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
+    // A lone surrogate has no UTF-8: it becomes U+FFFD, as a lenient
+    // decoder would make it.
+    std::string replaced(stored);
+    if (ReplaceLoneSurrogateEscapes(&replaced) > 0) {
+      parsed = json::parse(replaced, nullptr, /*allow_exceptions=*/false);
+    }
+  }
+  if (parsed.is_discarded()) {
     return Status::Corruption("stored value is neither JSON nor bytes (written by a custom codec?)");
   }
   *value = std::move(parsed);
@@ -135,13 +213,19 @@ std::string ValueToText(std::string_view stored) {
     return "{\"$bytes\":\"" + Base64Encode(stored.substr(1)) + "\"}";
   }
   if (json::accept(stored)) return std::string(stored);
+  std::string replaced(stored);
+  if (ReplaceLoneSurrogateEscapes(&replaced) > 0 && json::accept(replaced)) {
+    return std::string(stored);  // JSON text with a lone surrogate escaped
+  }
   return "{\"$raw\":\"" + Base64Encode(stored) + "\"}";
 }
 
 Status TextToValue(std::string_view text, std::string* stored) {
+  std::string checked(text);
+  const bool lone_surrogates = ReplaceLoneSurrogateEscapes(&checked) > 0;
   json parsed;
   try {
-    parsed = json::parse(text);
+    parsed = json::parse(checked);
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument("value is not valid JSON (byte " +
                                    std::to_string(e.byte) + "): " + e.what());
@@ -166,7 +250,13 @@ Status TextToValue(std::string_view text, std::string* stored) {
     }
     return Status::OK();
   }
-  return EncodeValue(parsed, stored);
+  if (!lone_surrogates) return EncodeValue(parsed, stored);
+  // nlohmann::json cannot hold the lone surrogates, so the text itself is
+  // stored, as JavaScript keeps such a string, once it passed every check.
+  std::string ignored;
+  Status s = EncodeValue(parsed, &ignored);
+  if (s.ok()) *stored = WithoutWhitespace(text);
+  return s;
 }
 
 }  // namespace pmap

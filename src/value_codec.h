@@ -34,7 +34,10 @@ Status DecodeValue(std::string_view stored, nlohmann::json* value);
 std::string ValueToText(std::string_view stored);
 // The inverse of ValueToText for any JSON text a person may write. Errors
 // (InvalidArgument) name the position in `text`; a number beyond the range
-// of a double (1e999) and a \u escape of a lone surrogate are refused.
+// of a double (1e999) is refused. A \u escape of a lone UTF-16 surrogate
+// (which JavaScript strings may hold) is kept: such text is stored as
+// written, less the whitespace between tokens, and ValueToText shows it as
+// it is; DecodeValue reads each lone surrogate as U+FFFD.
 Status TextToValue(std::string_view text, std::string* stored);
 
 std::string Base64Encode(std::string_view bytes);

@@ -309,7 +309,7 @@ TEST_F(CliTest, HelpPrintsUsageToStdoutAndExitsZero) {
            {"help", "set"}, {"set", "--help"}}) {
     Result r = Run(args);
     EXPECT_EQ(r.code, 0);
-    EXPECT_EQ(r.out.rfind("usage: pmap set FILE KEY JSON", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.rfind("usage: pmap set STORE KEY JSON", 0), 0u) << r.out;
     EXPECT_EQ(r.err, "");
   }
 }

@@ -96,6 +96,27 @@ TEST(ValueCodecTest, ValuesNestedDeeperThanTheLimitAreRefusedWithoutRecursing) {
   EXPECT_TRUE(EncodeValue(deep, &stored).IsInvalidArgument());
 }
 
+TEST(ValueCodecTest, AnEscapedLoneSurrogateIsKeptAsJavaScriptKeepsIt) {
+  // What JSON.stringify writes for "a\uD800b": shown as it is, not as $raw.
+  EXPECT_EQ(R"("a\ud800b")", ValueToText(R"("a\ud800b")"));
+  std::string stored;
+  ASSERT_TRUE(TextToValue(R"( { "k" : [ "\uDC00 x", 1.5 ] } )", &stored).ok());
+  EXPECT_EQ(R"({"k":["\uDC00 x",1.5]})", stored);
+  EXPECT_EQ(stored, ValueToText(stored));
+  json value;
+  ASSERT_TRUE(DecodeValue(R"("a\ud800b")", &value).ok());
+  EXPECT_EQ(
+      "a\xEF\xBF\xBD"
+      "b",
+      value.get<std::string>());  // U+FFFD
+  // A pair, and a backslash before "ud800", are ordinary text.
+  ASSERT_TRUE(TextToValue(R"("\ud83d\ude00 \\ud800")", &stored).ok());
+  EXPECT_EQ("\"\xF0\x9F\x98\x80 \\\\ud800\"", stored);
+  // The other checks still apply.
+  EXPECT_TRUE(TextToValue(R"(["\ud800", 1e999])", &stored).IsInvalidArgument());
+  EXPECT_TRUE(TextToValue(R"(["\ud800",])", &stored).IsInvalidArgument());
+}
+
 TEST(ValueCodecTest, Base64RoundTripsEveryLengthAndRejectsJunk) {
   std::string bytes;
   for (int n = 0; n < 40; ++n) {
