@@ -10,6 +10,8 @@ namespace {
 bool NeedsQuotes(std::string_view field) {
   if (field.empty()) return false;
   if (field.front() == ' ' || field.back() == ' ') return true;
+  // U+FEFF first: at the start of a file a reader would drop it as a BOM.
+  if (field.compare(0, 3, "\xEF\xBB\xBF") == 0) return true;
   return field.find_first_of("\",\r\n") != std::string_view::npos;
 }
 

@@ -31,6 +31,7 @@ bool StartsLikeFormula(std::string_view field);
 
 // Appends one record holding `fields`, terminated by CRLF, to *out. A field
 // is quoted when it contains '"', ',', CR or LF, starts or ends with a space,
+// starts with U+FEFF (which CsvReader skips as a BOM at the start of a file),
 // is neutralized (see CsvOptions), or is the only field of the row and empty
 // (so a row [""] is written as `""`, never as a blank line). Bytes are copied
 // unchanged and not validated: pass UTF-8 for CsvReader to read them back.

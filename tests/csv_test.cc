@@ -213,6 +213,13 @@ TEST(CsvTest, AByteOrderMarkAtTheStartIsSkippedWhereverTheChunksSplitIt) {
   rows.clear();
   ASSERT_TRUE(Parse("\xEF\xBB\xBF", &rows).ok());
   EXPECT_TRUE(rows.empty());
+  // So the writer quotes a field that starts with one: the first field of
+  // a file reads back whole.
+  const Rows bom_first = {{"\xEF\xBB\xBFk", "v"}};
+  EXPECT_EQ("\"\xEF\xBB\xBFk\",v\r\n", Encode(bom_first));
+  rows.clear();
+  ASSERT_TRUE(Parse(Encode(bom_first), &rows).ok());
+  EXPECT_EQ(rows, bom_first);
 }
 
 TEST(CsvTest, LoneLfIsARecordTerminatorAndMayMixWithCrlf) {

@@ -51,6 +51,8 @@ const CASES = [
   ['a UTF-8 byte order mark before the CSV header is skipped', [
     (dir) => fs.writeFileSync(path.join(dir, 'bom.csv'), `${BOM}key,value\r\nk,"""v"""\r\n`),
     ['import-csv', S, 'bom.csv'], ['import-csv', S, '-', { input: `${BOM}key,value\r\nj,2\r\n` }], ['dump', S],
+    // And a field that starts with one is quoted, so it cannot be taken for one.
+    ['set', S, `${BOM}starts with U+FEFF`, '1'], ['export-csv', S],
   ]],
   ['a bad CSV: nothing written, no store left behind', [
     (dir) => fs.writeFileSync(path.join(dir, 'bad.csv'), 'key,value\r\nok,1\r\nbad,{oops\r\n'),
