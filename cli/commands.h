@@ -1,6 +1,6 @@
-// The commands of the pmap CLI, one function each. cli/pmap.cc parses the
+// The commands of the native CLI, one function each. cli/main.cc parses the
 // command line and calls them; they write their output to stdout and return
-// a Status that pmap.cc turns into a message and an exit code.
+// a Status that main.cc turns into a message and an exit code.
 #ifndef PMAP_CLI_COMMANDS_H_
 #define PMAP_CLI_COMMANDS_H_
 

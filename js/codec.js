@@ -1,6 +1,6 @@
 // Value codecs. The default codec stores JSON values as their JSON text and
 // Uint8Array values as the byte 0x01 followed by the bytes (docs/FORMAT.md,
-// "Value encoding"), so the native pmap CLI reads what JavaScript writes.
+// "Value encoding"), so the native CLI reads what JavaScript writes.
 // It refuses, with a TypeError naming the place, anything JSON would change
 // or drop: undefined, functions, symbols, BigInt, NaN/Infinity, cycles,
 // sparse arrays, objects that are not plain (Date, Map, class instances,

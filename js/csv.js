@@ -1,6 +1,6 @@
 // CSV export and import (RFC 4180): header `key,value`, keys as text, values
 // as JSON text, insertion order. The dialect and the text form of values are
-// those of the native `pmap` CLI (src/csv.h, src/value_codec.h), so a file
+// those of the native CLI (src/csv.h, src/value_codec.h), so a file
 // written by one reads in the other and both write the same bytes:
 //   * records end with CRLF (LF alone is accepted on import);
 //   * a field is quoted if it holds '"', ',', CR or LF, starts or ends

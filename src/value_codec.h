@@ -1,6 +1,6 @@
 // The default value codec (docs/FORMAT.md, "Value encoding"): how JSON
 // values and byte strings are stored as log values, and how a stored value
-// is shown as JSON text (pmap dump, CSV) and read back.
+// is shown as JSON text (the CLIs' dump, CSV) and read back.
 #ifndef PMAP_VALUE_CODEC_H_
 #define PMAP_VALUE_CODEC_H_
 

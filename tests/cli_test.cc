@@ -1,5 +1,6 @@
-// End-to-end tests of the pmap CLI: runs the binary (PMAP_CLI_PATH) and
-// checks its stdout, stderr, exit code and the files it leaves.
+// End-to-end tests of the native CLI, persistent-map-native: runs the
+// binary (PMAP_CLI_PATH) and checks its stdout, stderr, exit code and the
+// files it leaves.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
@@ -50,7 +51,7 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Runs pmap with `args`; stdout and stderr go through files in dir_.
+  // Runs the CLI with `args`; stdout and stderr go through files in dir_.
   Result Run(const std::vector<std::string>& args) {
     const std::string out_path = dir_ + "/.stdout";
     const std::string err_path = dir_ + "/.stderr";
@@ -81,10 +82,11 @@ class CliTest : public ::testing::Test {
     return r;
   }
 
-  // Runs pmap and expects exit 0; returns stdout.
+  // Runs the CLI and expects exit 0; returns stdout.
   std::string Ok(const std::vector<std::string>& args) {
     Result r = Run(args);
-    EXPECT_EQ(r.code, 0) << "pmap " << args[0] << ": " << r.err;
+    EXPECT_EQ(r.code, 0) << "persistent-map-native " << args[0] << ": "
+                         << r.err;
     return r.out;
   }
 
@@ -108,7 +110,8 @@ TEST_F(CliTest, SetGetDelAndDumpRoundTripKeepingInsertionOrder) {
   Result missing = Run({"get", store_, "zz"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_EQ(missing.out, "");
-  EXPECT_EQ(missing.err, "pmap: no key 'zz' in " + store_ + "\n");
+  EXPECT_EQ(missing.err,
+            "persistent-map-native: no key 'zz' in " + store_ + "\n");
   Result del_missing = Run({"del", store_, "zz"});
   EXPECT_EQ(del_missing.code, 1);
   EXPECT_NE(del_missing.err.find("no key 'zz'"), std::string::npos);
@@ -127,7 +130,8 @@ TEST_F(CliTest, OutOfRangeNumbersAndDeepNestingExitOneAndWriteNothing) {
   for (const std::string& value : {std::string("1e999"), deep}) {
     Result r = Run({"set", store_, "k", value});
     EXPECT_EQ(r.code, 1) << r.err.substr(0, 200);
-    EXPECT_EQ(r.err.rfind("pmap: value ", 0), 0u) << r.err.substr(0, 200);
+    EXPECT_EQ(r.err.rfind("persistent-map-native: value ", 0), 0u)
+        << r.err.substr(0, 200);
   }
   EXPECT_FALSE(std::filesystem::exists(store_));
 
@@ -296,7 +300,8 @@ TEST_F(CliTest, BadArgumentsExitWithUsage) {
   for (const auto& args : bad) {
     Result r = Run(args);
     EXPECT_EQ(r.code, 64) << (args.empty() ? "" : args[0]);
-    EXPECT_NE(r.err.find("usage: pmap"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("usage: persistent-map-native"), std::string::npos)
+        << r.err;
     EXPECT_EQ(r.out, "");
   }
 }
@@ -309,7 +314,9 @@ TEST_F(CliTest, HelpPrintsUsageToStdoutAndExitsZero) {
            {"help", "set"}, {"set", "--help"}}) {
     Result r = Run(args);
     EXPECT_EQ(r.code, 0);
-    EXPECT_EQ(r.out.rfind("usage: pmap set STORE KEY JSON", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.rfind("usage: persistent-map-native set STORE KEY JSON", 0),
+              0u)
+        << r.out;
     EXPECT_EQ(r.err, "");
   }
 }

@@ -1,7 +1,7 @@
 // The commands of the persistent-map CLI (js/cli/main.js parses the command
 // line). They run on the WebAssembly core through the public API, so they
-// work wherever Node does, and they read and write what the native `pmap`
-// does: the same CSV bytes, the same JSON lines, the same exit codes.
+// work wherever Node does, and they read and write what the native CLI
+// (persistent-map-native) // does: the same CSV bytes, the same JSON lines, the same exit codes.
 //
 // Commands that only read (stat, get, dump, export-csv, verify) never change
 // an fs store: they load a copy of its log into a memory backend, so they
@@ -185,7 +185,7 @@ export async function importCsv(inv, out) {
   };
   if (!fs.existsSync(inv.file)) {
     // A bad file must not leave a new, empty store behind (nor does the
-    // native pmap): check the rows in memory before creating it.
+    // native CLI): check the rows in memory before creating it.
     const chunks = [];
     for await (const chunk of input) chunks.push(chunk);
     input = Buffer.concat(chunks);

@@ -4,7 +4,8 @@
 //   persistent-map <command> STORE [args] [options]
 //
 // This file parses the command line and maps errors to exit codes, which are
-// those of the native `pmap` CLI (tests/js/cli_parity.test.js runs both);
+// those of the native CLI, persistent-map-native (tests/js/cli_parity.test.js
+// runs both);
 // js/cli/commands.js holds the commands.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -65,10 +66,10 @@ const GLOBAL_HELP = `usage: persistent-map <command> STORE [args] [options]
 commands:
 ${COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.padEnd(28)}${c.summary}`).join('\n')}
 
-STORE is a file: a persistent-map log (the fs backend, also read by the
-native pmap) or a SQLite database (the sqlite backend), told apart by its
-first bytes; a new store is SQLite if its name ends in .sqlite, .sqlite3
-or .db.
+STORE is a file: a persistent-map log (the fs backend, also read by
+persistent-map-native) or a SQLite database (the sqlite backend), told
+apart by its first bytes; a new store is SQLite if its name ends in
+.sqlite, .sqlite3 or .db.
 
 options:
   --backend=fs|sqlite  the kind of store, instead of telling it from the file

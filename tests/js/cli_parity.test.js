@@ -10,16 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { makeTempDir, removeTempDir } from './helpers.js';
 
 const NODE_CLI = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
-const NATIVE_CLI = fileURLToPath(new URL('../../build/pmap', import.meta.url));
+const NATIVE_CLI = fileURLToPath(new URL('../../build/persistent-map-native', import.meta.url));
 
 const CLIS = {
   node: { command: process.execPath, prefix: [NODE_CLI], name: 'persistent-map' },
-  native: { command: NATIVE_CLI, prefix: [], name: 'pmap' },
+  native: { command: NATIVE_CLI, prefix: [], name: 'persistent-map-native' },
 };
 
 beforeAll(() => {
   if (!fs.existsSync(NATIVE_CLI)) {
-    throw new Error(`${NATIVE_CLI} is missing: run scripts/setup.sh, or cmake -S . -B build && cmake --build build --target pmap`);
+    throw new Error(`${NATIVE_CLI} is missing: run scripts/setup.sh, or cmake -S . -B build && cmake --build build --target persistent-map-native`);
   }
 });
 
@@ -85,7 +85,7 @@ const CASES = [
   ['usage errors exit 64', [
     [], ['frob', S], ['get', S], ['get', S, 'a', 'b'], ['set', S, 'k', '1', '--nope'], ['stat', S, '--recovery=fast'],
     ['verify', S, '--recovery=strict'], ['dump', S, '--neutralize-formulas'], ['help', 'frob'],
-  ].map((args) => ({ args, err: /usage: (pmap|persistent-map) / }))],
+  ].map((args) => ({ args, err: /usage: persistent-map(-native)? / }))],
 ];
 
 function normalize(step) {

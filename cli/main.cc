@@ -1,6 +1,8 @@
-// pmap: command-line tool for persistent-map stores.
+// persistent-map-native: the command-line tool for persistent-map stores,
+// built natively. (Not `pmap`, which is procps' process-memory tool on
+// every Debian and Ubuntu machine.)
 //
-//   pmap <command> STORE [args] [options]
+//   persistent-map-native <command> STORE [args] [options]
 //
 // The commands, their aliases, exit codes and output are those of the npm
 // package's CLI (js/cli/main.js); tests/js/cli_parity.test.js runs both.
@@ -19,6 +21,7 @@ namespace {
 using pmap::Status;
 using pmap::cli::Invocation;
 
+constexpr const char* kProgram = "persistent-map-native";
 constexpr int kExitUsage = 64;  // EX_USAGE
 
 struct Command {
@@ -30,7 +33,7 @@ struct Command {
   bool recovery;    // accepts --recovery
   bool neutralize;  // accepts --neutralize-formulas
   Status (*run)(const Invocation&);
-  const char* summary;  // one line for pmap --help
+  const char* summary;  // one line for --help
   const char* help;
 };
 
@@ -81,23 +84,26 @@ const Command* FindCommand(std::string_view name) {
 }
 
 std::string CommandUsage(const Command& c) {
-  std::string u = std::string("usage: pmap ") + c.name + " " + c.args;
+  std::string u =
+      std::string("usage: ") + kProgram + " " + c.name + " " + c.args;
   if (c.recovery) u += " [--recovery=MODE]";
   if (c.neutralize) u += " [--neutralize-formulas]";
   return u + "\n";
 }
 
 std::string GlobalHelp() {
-  std::string u = "usage: pmap <command> STORE [args] [options]\n\ncommands:\n";
+  std::string u = std::string("usage: ") + kProgram +
+                  " <command> STORE [args] [options]\n\ncommands:\n";
   for (const Command& c : kCommands) {
     std::string line = std::string("  ") + c.name + " " + c.args;
     line.resize(30, ' ');
     u += line + c.summary + "\n";
   }
   u += "\noptions:\n"
-       "  --recovery=MODE   tolerate-torn-tail (default), strict or salvage\n"
-       "  --help, -h        usage (pmap help COMMAND for one command)\n"
-       "  --                end of options (for keys that start with --)\n"
+       "  --recovery=MODE   tolerate-torn-tail (default), strict or salvage\n";
+  u += std::string("  --help, -h        usage (") + kProgram +
+       " help COMMAND for one command)\n";
+  u += "  --                end of options (for keys that start with --)\n"
        "\nexit codes:\n"
        "  0   success\n"
        "  1   not found (missing key or store) or invalid argument/input\n"
@@ -109,7 +115,7 @@ std::string GlobalHelp() {
 }
 
 int Usage(const std::string& message, const std::string& usage) {
-  std::fprintf(stderr, "pmap: %s\n%s", message.c_str(), usage.c_str());
+  std::fprintf(stderr, "%s: %s\n%s", kProgram, message.c_str(), usage.c_str());
   return kExitUsage;
 }
 
@@ -203,6 +209,6 @@ int main(int argc, char** argv) {
     return Usage("too many arguments for " + std::string(command->name), usage);
   }
   Status s = command->run(inv);
-  if (!s.ok()) std::fprintf(stderr, "pmap: %s\n", s.message().c_str());
+  if (!s.ok()) std::fprintf(stderr, "%s: %s\n", kProgram, s.message().c_str());
   return ExitCode(s);
 }
