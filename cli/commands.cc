@@ -296,5 +296,16 @@ Status Verify(const Invocation& inv) {
   return Status::OK();
 }
 
+bool IsSqliteDatabase(const std::string& path) {
+  static constexpr char kMagic[] = "SQLite format 3";  // and its '\0'
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  char head[sizeof(kMagic)];
+  const bool sqlite = std::fread(head, 1, sizeof(head), file) == sizeof(head) &&
+                      std::memcmp(head, kMagic, sizeof(head)) == 0;
+  std::fclose(file);
+  return sqlite;
+}
+
 }  // namespace cli
 }  // namespace pmap

@@ -31,6 +31,11 @@ Status ExportCsv(const Invocation& inv);
 // import-csv STORE IN.csv; IN.csv "-" is standard input.
 Status ImportCsv(const Invocation& inv);
 Status Compact(const Invocation& inv);  // compact STORE
+
+// True if the file at `path` begins with the SQLite header ("SQLite format
+// 3\0"): a store of the npm package's sqlite backend, which only its CLI
+// reads. False if it does not, or cannot be read.
+bool IsSqliteDatabase(const std::string& path);
 // Walks the file in salvage mode without opening the store. Returns
 // Corruption if any damage was found, a bad header included.
 Status Verify(const Invocation& inv);  // verify STORE

@@ -110,7 +110,8 @@ std::string GlobalHelp() {
        "  2   corruption (verify: damage found)\n"
        "  3   locked: another writer has the store open\n"
        "  4   I/O error\n"
-       "  64  usage error\n";
+       "  64  usage error, or STORE is an SQLite database (the npm package's\n"
+       "      CLI, persistent-map, reads those)\n";
   return u;
 }
 
@@ -207,6 +208,16 @@ int main(int argc, char** argv) {
   }
   if (inv.args.size() > command->max_args) {
     return Usage("too many arguments for " + std::string(command->name), usage);
+  }
+  if (pmap::cli::IsSqliteDatabase(inv.args[0])) {
+    // Not damage (exit 2): the wrong tool for this store.
+    std::fprintf(stderr,
+                 "%s: %s is an SQLite database (a store of the npm package's "
+                 "sqlite backend), not a persistent-map log; read it with the "
+                 "package's CLI, npx persistent-map %s %s, or with sqlite3\n",
+                 kProgram, inv.args[0].c_str(), command->name,
+                 inv.args[0].c_str());
+    return kExitUsage;
   }
   Status s = command->run(inv);
   if (!s.ok()) std::fprintf(stderr, "%s: %s\n", kProgram, s.message().c_str());

@@ -286,6 +286,44 @@ TEST_F(CliTest, ReadOnlyCommandsOnAMissingFileSayNoStoreAndCreateNothing) {
   EXPECT_FALSE(std::filesystem::exists(store_ + ".lock"));
 }
 
+TEST_F(CliTest, AnSqliteStoreIsNamedAsSuchWithAUsageExitForEveryCommand) {
+  // The first bytes of every SQLite 3 database, then what a page holds.
+  const std::string db = dir_ + "/store.db";
+  const std::string bytes = std::string("SQLite format 3\0", 16) +
+                            std::string("\x10\x00\x01\x01", 4) +
+                            std::string(4076, '\0');
+  WriteAll(db, bytes);
+  const std::string csv = dir_ + "/in.csv";
+  WriteAll(csv, "key,value\r\nk,1\r\n");
+  const std::vector<std::vector<std::string>> commands = {
+      {"stat", db},
+      {"get", db, "k"},
+      {"set", db, "k", "1"},
+      {"delete", db, "k"},
+      {"dump", db},
+      {"export-csv", db},
+      {"import-csv", db, csv},
+      {"compact", db},
+      {"verify", db},
+  };
+  for (const auto& args : commands) {
+    Result r = Run(args);
+    EXPECT_EQ(r.code, 64) << args[0];
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "persistent-map-native: " + db +
+                         " is an SQLite database (a store of the npm "
+                         "package's sqlite backend), not a persistent-map "
+                         "log; read it with the package's CLI, npx "
+                         "persistent-map " +
+                         args[0] + " " + db + ", or with sqlite3\n");
+  }
+  EXPECT_EQ(ReadAll(db), bytes);
+  EXPECT_FALSE(std::filesystem::exists(db + ".lock"));
+  // Too short to be one: an ordinary damaged log.
+  WriteAll(db, "SQLite");
+  EXPECT_EQ(Run({"verify", db}).code, 2);
+}
+
 TEST_F(CliTest, BadArgumentsExitWithUsage) {
   const std::vector<std::vector<std::string>> bad = {
       {},
