@@ -125,7 +125,7 @@ Status Set(const Invocation& inv) {
   return s;
 }
 
-Status Del(const Invocation& inv) {
+Status Delete(const Invocation& inv) {
   std::unique_ptr<Store> store;
   Status s = OpenStore(inv, false, false, &store);
   bool existed = false;
@@ -156,7 +156,7 @@ Status ExportCsv(const Invocation& inv) {
   std::unique_ptr<Store> store;
   Status s = OpenStore(inv, true, false, &store);
   if (!s.ok()) return s;
-  const bool to_file = inv.args.size() > 1;
+  const bool to_file = inv.args.size() > 1 && inv.args[1] != "-";
   const std::string name = to_file ? inv.args[1] : "standard output";
   std::FILE* file = to_file ? std::fopen(name.c_str(), "wb") : stdout;
   if (file == nullptr) {
@@ -180,7 +180,8 @@ Status ExportCsv(const Invocation& inv) {
 }
 
 Status ImportCsv(const Invocation& inv) {
-  const std::string& in_path = inv.args[1];
+  const bool from_stdin = inv.args[1] == "-";
+  const std::string in_path = from_stdin ? "standard input" : inv.args[1];
   // The whole file becomes one batch before the store is touched, so a bad
   // row leaves the store exactly as it was.
   WriteBatch batch;
@@ -204,7 +205,7 @@ Status ImportCsv(const Invocation& inv) {
     batch.Put(row[0], value);
     return Status::OK();
   };
-  std::FILE* file = std::fopen(in_path.c_str(), "rb");
+  std::FILE* file = from_stdin ? stdin : std::fopen(in_path.c_str(), "rb");
   if (file == nullptr) {
     const int err = errno;
     std::string msg = "cannot open " + in_path + ": " + std::strerror(err);
@@ -220,7 +221,7 @@ Status ImportCsv(const Invocation& inv) {
   if (s.ok() && std::ferror(file)) {
     s = Status::IOError("cannot read " + in_path + ": " + std::strerror(errno));
   }
-  std::fclose(file);
+  if (!from_stdin) std::fclose(file);
   if (s.ok()) s = reader.Finish(on_row);
   if (s.ok() && !header_seen) {
     s = Status::InvalidArgument(
@@ -268,7 +269,7 @@ Status Verify(const Invocation& inv) {
   LogReader reader(contents, log::kMaxMaxRecordSize, RecoveryMode::kSalvage);
   uint64_t generation = 0;
   s = reader.ReadHeader(&generation);
-  if (!s.ok()) return Status::InvalidArgument(path + ": " + s.message());
+  if (!s.ok()) return Status::Corruption(path + ": " + s.message());
   uint64_t records = 0;
   uint8_t type;
   std::string_view payload;
@@ -294,6 +295,17 @@ Status Verify(const Invocation& inv) {
         " damaged range(s), " + std::to_string(damaged_bytes) + " bytes");
   }
   return Status::OK();
+}
+
+bool IsSqliteDatabase(const std::string& path) {
+  static constexpr char kMagic[] = "SQLite format 3";  // and its '\0'
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  char head[sizeof(kMagic)];
+  const bool sqlite = std::fread(head, 1, sizeof(head), file) == sizeof(head) &&
+                      std::memcmp(head, kMagic, sizeof(head)) == 0;
+  std::fclose(file);
+  return sqlite;
 }
 
 }  // namespace cli

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The Node side of the demo: a store in a file that remembers every run.
 // Run it twice and the count goes on; the file also opens in the native
-// CLI (build/pmap stat FILE), since the log format is the same everywhere.
+// CLI (build/persistent-map-native stat FILE), since the log format is the same everywhere.
 // Usage: node demo/node_demo.mjs [FILE]   (default: $PMAP_DEMO_STORE, else build/demo/node_demo.pmap)
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,6 @@
 // Value codecs. The default codec stores JSON values as their JSON text and
 // Uint8Array values as the byte 0x01 followed by the bytes (docs/FORMAT.md,
-// "Value encoding"), so the native pmap CLI reads what JavaScript writes.
+// "Value encoding"), so the native CLI reads what JavaScript writes.
 // It refuses, with a TypeError (code 'INVALID') naming the place, anything
 // JSON would change or drop: undefined, functions, symbols, BigInt,
 // NaN/Infinity, -0, cycles, sparse arrays, arrays with other properties,
@@ -120,7 +120,7 @@ function encodeContainer(value, depth, ancestors) {
   let key; // the member being read, for the path of what reading it throws
   try {
     if (depth >= CYCLE_CHECK_DEPTH) checkCycle(value, depth, ancestors);
-    if (depth >= MAX_DEPTH) throw new Refusal(`nests deeper than ${MAX_DEPTH} arrays and objects`, depth);
+    if (depth >= MAX_DEPTH) throw new Refusal(`nests arrays and objects more than ${MAX_DEPTH} levels deep`, depth);
     ancestors[depth] = value;
     let out;
     let keys;

@@ -1,10 +1,11 @@
 // CSV export and import (RFC 4180): header `key,value`, keys as text, values
 // as JSON text, insertion order. The dialect and the text form of values are
-// those of the native `pmap` CLI (src/csv.h, src/value_codec.h), so a file
+// those of the native CLI (src/csv.h, src/value_codec.h), so a file
 // written by one reads in the other and both write the same bytes:
 //   * records end with CRLF (LF alone is accepted on import);
-//   * a field is quoted if it holds '"', ',', CR or LF, or starts or ends
-//     with a space; quotes inside are doubled;
+//   * a field is quoted if it holds '"', ',', CR or LF, starts or ends
+//     with a space, or starts with U+FEFF (a BOM, which import drops at the
+//     start of a file); quotes inside are doubled;
 //   * byte values are {"$bytes":"<base64>"}; stored bytes that are neither
 //     JSON nor tagged bytes (a custom codec's) are {"$raw":"<base64>"}.
 // Both directions stream: export yields chunks of text, import reads chunks
@@ -26,7 +27,8 @@ const CHUNK_CHARS = 1 << 16;
 function csvField(text, neutralizeFormulas) {
   if (neutralizeFormulas && FORMULA_START.test(text)) return `"'${text.replaceAll('"', '""')}"`;
   if (text === '') return text;
-  if (NEEDS_QUOTES.test(text) || text.charCodeAt(0) === 32 || text.charCodeAt(text.length - 1) === 32) {
+  const first = text.charCodeAt(0);
+  if (NEEDS_QUOTES.test(text) || first === 32 || first === 0xfeff || text.charCodeAt(text.length - 1) === 32) {
     return `"${text.replaceAll('"', '""')}"`;
   }
   return text;

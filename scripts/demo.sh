@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: set up and build (scripts/setup.sh), run the Node demo twice
 # (the second run finds the first one's state in the file), show that the
-# native pmap CLI reads the same file, then serve the browser demo on
+# native CLI (persistent-map-native) reads the same file, then serve the browser demo on
 # http://127.0.0.1 until Ctrl-C.
 # Environment:
 #   PMAP_DEMO_NO_SERVE=1     stop after the Node demo (tests, CI)
@@ -16,8 +16,8 @@ store=${PMAP_DEMO_STORE:-build/demo/node_demo.pmap}
 echo "\$ node demo/node_demo.mjs $store   # twice: the state is kept in the file"
 node demo/node_demo.mjs "$store"
 node demo/node_demo.mjs "$store"
-echo "\$ build/pmap stat $store   # the same file, read by the native CLI"
-build/pmap stat "$store"
+echo "\$ build/persistent-map-native stat $store   # the same file, read by the native CLI"
+build/persistent-map-native stat "$store"
 
 [ "${PMAP_DEMO_NO_SERVE:-}" = 1 ] && exit 0
 exec node demo/serve.mjs

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build and tests need on a fresh Debian machine (only what
 # is missing: Debian packages with apt-get, npm packages with npm ci), then
-# configures and builds everything into build/ (native library, pmap CLI,
-# tests, benchmark, and the WebAssembly core into js/wasm/).
+# configures and builds everything into build/ (native library, the native
+# CLI persistent-map-native, tests, benchmark, and the WebAssembly core into
+# js/wasm/).
 # Usage: scripts/setup.sh [extra cmake -D options]
 set -euo pipefail
 cd "$(dirname "$0")/.."

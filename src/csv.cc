@@ -10,6 +10,8 @@ namespace {
 bool NeedsQuotes(std::string_view field) {
   if (field.empty()) return false;
   if (field.front() == ' ' || field.back() == ' ') return true;
+  // U+FEFF first: at the start of a file a reader would drop it as a BOM.
+  if (field.compare(0, 3, "\xEF\xBB\xBF") == 0) return true;
   return field.find_first_of("\",\r\n") != std::string_view::npos;
 }
 
@@ -86,18 +88,41 @@ Status CsvReader::Feed(std::string_view chunk, const RowCallback& on_row) {
   }
   for (char ch : chunk) {
     const unsigned char c = static_cast<unsigned char>(ch);
-    Status s = CheckUtf8(c);
-    if (s.ok()) s = Step(c, on_row);
-    if (!s.ok()) {
-      error_ = s;
-      return s;
+    if (at_start_) {
+      if (c == kByteOrderMark[bom_matched_]) {
+        if (++bom_matched_ == sizeof(kByteOrderMark)) at_start_ = false;
+        continue;
+      }
+      Status s = EndStart(on_row);  // not a BOM: what was held back is text
+      if (!s.ok()) return s;
     }
-    if (c == '\n') {
-      ++line_;
-      column_ = 1;
-    } else {
-      ++column_;
-    }
+    Status s = Consume(c, on_row);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status CsvReader::EndStart(const RowCallback& on_row) {
+  at_start_ = false;
+  for (size_t i = 0; i < bom_matched_; ++i) {
+    Status s = Consume(kByteOrderMark[i], on_row);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+Status CsvReader::Consume(unsigned char c, const RowCallback& on_row) {
+  Status s = CheckUtf8(c);
+  if (s.ok()) s = Step(c, on_row);
+  if (!s.ok()) {
+    error_ = s;
+    return s;
+  }
+  if (c == '\n') {
+    ++line_;
+    column_ = 1;
+  } else {
+    ++column_;
   }
   return Status::OK();
 }
@@ -108,6 +133,10 @@ Status CsvReader::Finish(const RowCallback& on_row) {
     return Status::InvalidArgument("CsvReader::Finish called twice");
   }
   finished_ = true;
+  if (at_start_) {
+    Status s = EndStart(on_row);
+    if (!s.ok()) return s;
+  }
   if (utf8_needed_ > 0) {
     return Fail(utf8_line_, utf8_column_,
                 "truncated UTF-8 sequence starting with " +

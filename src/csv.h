@@ -31,6 +31,7 @@ bool StartsLikeFormula(std::string_view field);
 
 // Appends one record holding `fields`, terminated by CRLF, to *out. A field
 // is quoted when it contains '"', ',', CR or LF, starts or ends with a space,
+// starts with U+FEFF (which CsvReader skips as a BOM at the start of a file),
 // is neutralized (see CsvOptions), or is the only field of the row and empty
 // (so a row [""] is written as `""`, never as a blank line). Bytes are copied
 // unchanged and not validated: pass UTF-8 for CsvReader to read them back.
@@ -44,6 +45,10 @@ void AppendCsvRow(const std::vector<std::string_view>& fields,
 // UTF-8 sequence), then Finish() once. Each complete record is passed to
 // on_row as it is recognized, from inside Feed() or Finish(); the first
 // record is the header and every later record must have as many fields.
+//
+// A UTF-8 byte order mark (EF BB BF) at the very start of the input, as
+// spreadsheet programs write, is skipped; columns on line 1 count from after
+// it.
 //
 // Blank lines (an empty line between two line breaks) carry no record and are
 // skipped; a record of one empty field is written `""`. A last record without
@@ -88,6 +93,11 @@ class CsvReader {
     kCarriageReturn  // just after a CR outside quotes; LF must follow
   };
 
+  // Feeds one byte through CheckUtf8 and Step and advances the position.
+  Status Consume(unsigned char c, const RowCallback& on_row);
+  // The input did not start with a whole BOM: consumes the bytes of one
+  // held back so far.
+  Status EndStart(const RowCallback& on_row);
   Status Step(unsigned char c, const RowCallback& on_row);
   Status CheckUtf8(unsigned char c);
   Status EndRecord(const RowCallback& on_row);
@@ -110,6 +120,10 @@ class CsvReader {
   unsigned char utf8_lo_ = 0x80, utf8_hi_ = 0xBF;  // range of the next one
   unsigned char utf8_lead_ = 0;
   int64_t utf8_line_ = 0, utf8_column_ = 0;  // where the sequence starts
+
+  static constexpr unsigned char kByteOrderMark[3] = {0xEF, 0xBB, 0xBF};
+  bool at_start_ = true;    // no byte but part of a BOM seen yet
+  size_t bom_matched_ = 0;  // bytes of a BOM held back
 
   bool finished_ = false;
   Status error_;  // sticky: once not OK, returned by every call

@@ -1,5 +1,8 @@
 #include "value_codec.h"
 
+#include <utility>
+#include <vector>
+
 namespace pmap {
 namespace {
 
@@ -24,6 +27,90 @@ bool SpecialObject(const json& j, const char* name, std::string* b64) {
   if (it == j.end() || !it->is_string()) return false;
   *b64 = it->get<std::string>();
   return true;
+}
+
+// True if `value` nests arrays and objects more than `limit` deep. Walks
+// with its own stack: the value may be far deeper than the C++ stack allows.
+bool NestedDeeperThan(const json& value, size_t limit) {
+  std::vector<std::pair<const json*, size_t>> todo = {{&value, 0}};
+  while (!todo.empty()) {
+    const auto [j, outer] = todo.back();  // outer: enclosing arrays/objects
+    todo.pop_back();
+    if (!j->is_structured()) continue;
+    if (outer + 1 > limit) return true;
+    for (const json& child : *j) todo.emplace_back(&child, outer + 1);
+  }
+  return false;
+}
+
+// The code unit of the escape \uXXXX at text[i], or -1 if none is there.
+int EscapedUnit(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int unit = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    const char c = text[k];
+    int d = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (d < 0) return -1;
+    unit = unit * 16 + d;
+  }
+  return unit;
+}
+
+// JSON text may escape a lone UTF-16 surrogate (\ud800, which JavaScript's
+// JSON.stringify writes for one), but nlohmann::json refuses it. Rewrites
+// each such escape inside a string of *text to \ufffd (same length, so
+// byte positions hold) and returns how many it rewrote. Text that is not
+// JSON is left for the parser to report.
+size_t ReplaceLoneSurrogateEscapes(std::string* text) {
+  size_t replaced = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text->size(); ++i) {
+    const char c = (*text)[i];
+    if (c == '"') {
+      in_string = !in_string;
+    } else if (in_string && c == '\\') {
+      const int unit = EscapedUnit(*text, i);
+      const int next = EscapedUnit(*text, i + 6);
+      if (unit < 0) {
+        ++i;  // a two-character escape, such as the one of a quote
+      } else if (unit >= 0xD800 && unit <= 0xDBFF && next >= 0xDC00 &&
+                 next <= 0xDFFF) {
+        i += 11;  // a surrogate pair
+      } else {
+        if (unit >= 0xD800 && unit <= 0xDFFF) {
+          text->replace(i + 2, 4, "fffd");
+          ++replaced;
+        }
+        i += 5;
+      }
+    }
+  }
+  return replaced;
+}
+
+// `text` without the whitespace between JSON tokens.
+std::string WithoutWhitespace(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out.push_back(c);
+      if (c == '\\' && i + 1 < text.size()) {
+        out.push_back(text[++i]);
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      out.push_back(c);
+      in_string = c == '"';
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -77,17 +164,23 @@ bool Base64Decode(std::string_view text, std::string* out) {
 }
 
 Status EncodeValue(const json& value, std::string* out) {
-  out->clear();
   if (value.is_binary()) {
     const auto& bytes = value.get_binary();
+    out->clear();
     out->reserve(bytes.size() + 1);
     out->push_back(kBytesTag);
     out->append(bytes.begin(), bytes.end());
     return Status::OK();
   }
   if (value.is_discarded()) return Status::InvalidArgument("value is not a JSON value");
+  if (NestedDeeperThan(value, kMaxValueDepth)) {
+    return Status::InvalidArgument("value nests arrays and objects more than " +
+                                   std::to_string(kMaxValueDepth) +
+                                   " levels deep");
+  }
   try {
-    *out = value.dump();
+    std::string text = value.dump();
+    *out = std::move(text);
   } catch (const json::exception& e) {
     return Status::InvalidArgument(std::string("value cannot be stored: ") + e.what());
   }
@@ -101,6 +194,14 @@ Status DecodeValue(std::string_view stored, json* value) {
   }
   json parsed = json::parse(stored, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
+    // A lone surrogate has no UTF-8: it becomes U+FFFD, as a lenient
+    // decoder would make it.
+    std::string replaced(stored);
+    if (ReplaceLoneSurrogateEscapes(&replaced) > 0) {
+      parsed = json::parse(replaced, nullptr, /*allow_exceptions=*/false);
+    }
+  }
+  if (parsed.is_discarded()) {
     return Status::Corruption("stored value is neither JSON nor bytes (written by a custom codec?)");
   }
   *value = std::move(parsed);
@@ -112,16 +213,29 @@ std::string ValueToText(std::string_view stored) {
     return "{\"$bytes\":\"" + Base64Encode(stored.substr(1)) + "\"}";
   }
   if (json::accept(stored)) return std::string(stored);
+  std::string replaced(stored);
+  if (ReplaceLoneSurrogateEscapes(&replaced) > 0 && json::accept(replaced)) {
+    return std::string(stored);  // JSON text with a lone surrogate escaped
+  }
   return "{\"$raw\":\"" + Base64Encode(stored) + "\"}";
 }
 
 Status TextToValue(std::string_view text, std::string* stored) {
+  std::string checked(text);
+  const bool lone_surrogates = ReplaceLoneSurrogateEscapes(&checked) > 0;
   json parsed;
   try {
-    parsed = json::parse(text);
+    parsed = json::parse(checked);
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument("value is not valid JSON (byte " +
                                    std::to_string(e.byte) + "): " + e.what());
+  } catch (const json::exception& e) {
+    // out_of_range 406: a number literal beyond a double (1e999), which
+    // JSON text allows but no reader of the log could hold.
+    return Status::InvalidArgument(
+        "value has a number out of range (a double holds at most "
+        "1.7976931348623157e308): " +
+        std::string(e.what()));
   }
   std::string b64;
   if (SpecialObject(parsed, "$bytes", &b64) || SpecialObject(parsed, "$raw", &b64)) {
@@ -136,7 +250,13 @@ Status TextToValue(std::string_view text, std::string* stored) {
     }
     return Status::OK();
   }
-  return EncodeValue(parsed, stored);
+  if (!lone_surrogates) return EncodeValue(parsed, stored);
+  // nlohmann::json cannot hold the lone surrogates, so the text itself is
+  // stored, as JavaScript keeps such a string, once it passed every check.
+  std::string ignored;
+  Status s = EncodeValue(parsed, &ignored);
+  if (s.ok()) *stored = WithoutWhitespace(text);
+  return s;
 }
 
 }  // namespace pmap

@@ -1,6 +1,6 @@
 // The default value codec (docs/FORMAT.md, "Value encoding"): how JSON
 // values and byte strings are stored as log values, and how a stored value
-// is shown as JSON text (pmap dump, CSV) and read back.
+// is shown as JSON text (the CLIs' dump, CSV) and read back.
 #ifndef PMAP_VALUE_CODEC_H_
 #define PMAP_VALUE_CODEC_H_
 
@@ -15,9 +15,15 @@ namespace pmap {
 
 constexpr char kBytesTag = '\x01';
 
+// The deepest nesting of arrays and objects a value may have ([] is 1 deep,
+// [[]] 2). Deeper values are refused, here and by the JavaScript codec, so
+// that no reader has to recurse deeper (docs/FORMAT.md, "Value encoding").
+constexpr size_t kMaxValueDepth = 1000;
+
 // JSON value -> stored bytes. A binary json value becomes 0x01 + its bytes;
 // anything else its compact JSON text. InvalidArgument if the json holds
-// text that is not valid UTF-8 (it could not be read back).
+// text that is not valid UTF-8 (it could not be read back) or nests deeper
+// than kMaxValueDepth; *out is unchanged then.
 Status EncodeValue(const nlohmann::json& value, std::string* out);
 // Stored bytes -> JSON value. Corruption if the bytes are neither.
 Status DecodeValue(std::string_view stored, nlohmann::json* value);
@@ -27,7 +33,11 @@ Status DecodeValue(std::string_view stored, nlohmann::json* value);
 // {"$raw":"<base64>"}.
 std::string ValueToText(std::string_view stored);
 // The inverse of ValueToText for any JSON text a person may write. Errors
-// name the position in `text`.
+// (InvalidArgument) name the position in `text`; a number beyond the range
+// of a double (1e999) is refused. A \u escape of a lone UTF-16 surrogate
+// (which JavaScript strings may hold) is kept: such text is stored as
+// written, less the whitespace between tokens, and ValueToText shows it as
+// it is; DecodeValue reads each lone surrogate as U+FFFD.
 Status TextToValue(std::string_view text, std::string* stored);
 
 std::string Base64Encode(std::string_view bytes);

@@ -1,5 +1,6 @@
-// End-to-end tests of the pmap CLI: runs the binary (PMAP_CLI_PATH) and
-// checks its stdout, stderr, exit code and the files it leaves.
+// End-to-end tests of the native CLI, persistent-map-native: runs the
+// binary (PMAP_CLI_PATH) and checks its stdout, stderr, exit code and the
+// files it leaves.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
@@ -50,7 +51,7 @@ class CliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Runs pmap with `args`; stdout and stderr go through files in dir_.
+  // Runs the CLI with `args`; stdout and stderr go through files in dir_.
   Result Run(const std::vector<std::string>& args) {
     const std::string out_path = dir_ + "/.stdout";
     const std::string err_path = dir_ + "/.stderr";
@@ -81,10 +82,11 @@ class CliTest : public ::testing::Test {
     return r;
   }
 
-  // Runs pmap and expects exit 0; returns stdout.
+  // Runs the CLI and expects exit 0; returns stdout.
   std::string Ok(const std::vector<std::string>& args) {
     Result r = Run(args);
-    EXPECT_EQ(r.code, 0) << "pmap " << args[0] << ": " << r.err;
+    EXPECT_EQ(r.code, 0) << "persistent-map-native " << args[0] << ": "
+                         << r.err;
     return r.out;
   }
 
@@ -108,7 +110,8 @@ TEST_F(CliTest, SetGetDelAndDumpRoundTripKeepingInsertionOrder) {
   Result missing = Run({"get", store_, "zz"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_EQ(missing.out, "");
-  EXPECT_EQ(missing.err, "pmap: no key 'zz' in " + store_ + "\n");
+  EXPECT_EQ(missing.err,
+            "persistent-map-native: no key 'zz' in " + store_ + "\n");
   Result del_missing = Run({"del", store_, "zz"});
   EXPECT_EQ(del_missing.code, 1);
   EXPECT_NE(del_missing.err.find("no key 'zz'"), std::string::npos);
@@ -118,6 +121,28 @@ TEST_F(CliTest, SetWithInvalidJsonFailsAndWritesNothing) {
   Result r = Run({"set", store_, "k", "{not json"});
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(store_));
+}
+
+TEST_F(CliTest, OutOfRangeNumbersAndDeepNestingExitOneAndWriteNothing) {
+  // 60,000 nested arrays: 120 KB, under Linux's 128 KiB limit per argument.
+  const std::string deep = std::string(60000, '[') + std::string(60000, ']');
+  for (const std::string& value : {std::string("1e999"), deep}) {
+    Result r = Run({"set", store_, "k", value});
+    EXPECT_EQ(r.code, 1) << r.err.substr(0, 200);
+    EXPECT_EQ(r.err.rfind("persistent-map-native: value ", 0), 0u)
+        << r.err.substr(0, 200);
+  }
+  EXPECT_FALSE(std::filesystem::exists(store_));
+
+  const std::string csv = dir_ + "/deep.csv";
+  WriteAll(csv, "key,value\r\nok,1\r\nk,\"" + deep + "\"\r\nn,-1e999\r\n");
+  Result r = Run({"import-csv", store_, csv});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("CSV line 3, column 2: value nests arrays and objects "
+                       "more than 1000 levels deep"),
+            std::string::npos)
+      << r.err.substr(0, 200);
   EXPECT_FALSE(std::filesystem::exists(store_));
 }
 
@@ -291,6 +316,44 @@ TEST_F(CliTest, ReadOnlyCommandsOnAMissingFileSayNoStoreAndCreateNothing) {
   EXPECT_FALSE(std::filesystem::exists(store_ + ".lock"));
 }
 
+TEST_F(CliTest, AnSqliteStoreIsNamedAsSuchWithAUsageExitForEveryCommand) {
+  // The first bytes of every SQLite 3 database, then what a page holds.
+  const std::string db = dir_ + "/store.db";
+  const std::string bytes = std::string("SQLite format 3\0", 16) +
+                            std::string("\x10\x00\x01\x01", 4) +
+                            std::string(4076, '\0');
+  WriteAll(db, bytes);
+  const std::string csv = dir_ + "/in.csv";
+  WriteAll(csv, "key,value\r\nk,1\r\n");
+  const std::vector<std::vector<std::string>> commands = {
+      {"stat", db},
+      {"get", db, "k"},
+      {"set", db, "k", "1"},
+      {"delete", db, "k"},
+      {"dump", db},
+      {"export-csv", db},
+      {"import-csv", db, csv},
+      {"compact", db},
+      {"verify", db},
+  };
+  for (const auto& args : commands) {
+    Result r = Run(args);
+    EXPECT_EQ(r.code, 64) << args[0];
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err, "persistent-map-native: " + db +
+                         " is an SQLite database (a store of the npm "
+                         "package's sqlite backend), not a persistent-map "
+                         "log; read it with the package's CLI, npx "
+                         "persistent-map " +
+                         args[0] + " " + db + ", or with sqlite3\n");
+  }
+  EXPECT_EQ(ReadAll(db), bytes);
+  EXPECT_FALSE(std::filesystem::exists(db + ".lock"));
+  // Too short to be one: an ordinary damaged log.
+  WriteAll(db, "SQLite");
+  EXPECT_EQ(Run({"verify", db}).code, 2);
+}
+
 TEST_F(CliTest, BadArgumentsExitWithUsage) {
   const std::vector<std::vector<std::string>> bad = {
       {},
@@ -305,7 +368,8 @@ TEST_F(CliTest, BadArgumentsExitWithUsage) {
   for (const auto& args : bad) {
     Result r = Run(args);
     EXPECT_EQ(r.code, 64) << (args.empty() ? "" : args[0]);
-    EXPECT_NE(r.err.find("usage: pmap"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("usage: persistent-map-native"), std::string::npos)
+        << r.err;
     EXPECT_EQ(r.out, "");
   }
 }
@@ -318,7 +382,9 @@ TEST_F(CliTest, HelpPrintsUsageToStdoutAndExitsZero) {
            {"help", "set"}, {"set", "--help"}}) {
     Result r = Run(args);
     EXPECT_EQ(r.code, 0);
-    EXPECT_EQ(r.out.rfind("usage: pmap set FILE KEY JSON", 0), 0u) << r.out;
+    EXPECT_EQ(r.out.rfind("usage: persistent-map-native set STORE KEY JSON", 0),
+              0u)
+        << r.out;
     EXPECT_EQ(r.err, "");
   }
 }

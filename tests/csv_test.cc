@@ -189,6 +189,39 @@ TEST(CsvTest, ALastRecordWithoutALineBreakIsAccepted) {
   EXPECT_EQ(rows, (Rows{{"a", ""}}));
 }
 
+TEST(CsvTest, AByteOrderMarkAtTheStartIsSkippedWhereverTheChunksSplitIt) {
+  const std::string text = "\xEF\xBB\xBFkey,value\r\n\xEF\xBB\xBFk,1\r\n";
+  const Rows expected = {{"key", "value"}, {"\xEF\xBB\xBFk", "1"}};
+  Rows rows;
+  ASSERT_TRUE(Parse(text, &rows).ok());
+  EXPECT_EQ(rows, expected);  // only the first one: later it is text
+  rows.clear();
+  ASSERT_TRUE(ParseByteAtATime(text, &rows).ok());
+  EXPECT_EQ(rows, expected);
+  // Columns on line 1 count from after it.
+  ExpectError("\xEF\xBB\xBF\"a\"x\n",
+              "CSV line 1, column 4: unexpected character 'x' after closing "
+              "quote (expected ',' or a line break)");
+  // The start of a BOM that is not one is text: U+FEC0 here, a truncated
+  // sequence there.
+  rows.clear();
+  ASSERT_TRUE(ParseByteAtATime("\xEF\xBB\x80\n", &rows).ok());
+  EXPECT_EQ(rows, (Rows{{"\xEF\xBB\x80"}}));
+  ExpectError("\xEF\xBB",
+              "CSV line 1, column 1: truncated UTF-8 sequence starting with "
+              "byte 0xEF at end of input");
+  rows.clear();
+  ASSERT_TRUE(Parse("\xEF\xBB\xBF", &rows).ok());
+  EXPECT_TRUE(rows.empty());
+  // So the writer quotes a field that starts with one: the first field of
+  // a file reads back whole.
+  const Rows bom_first = {{"\xEF\xBB\xBFk", "v"}};
+  EXPECT_EQ("\"\xEF\xBB\xBFk\",v\r\n", Encode(bom_first));
+  rows.clear();
+  ASSERT_TRUE(Parse(Encode(bom_first), &rows).ok());
+  EXPECT_EQ(rows, bom_first);
+}
+
 TEST(CsvTest, LoneLfIsARecordTerminatorAndMayMixWithCrlf) {
   Rows rows;
   ASSERT_TRUE(Parse("a,b\n1,2\r\n3,4\n", &rows).ok());

@@ -2,10 +2,12 @@
 // reopen and compaction, locking, torn tails, read-only opens, bad input.
 #include "native/store.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <random>
+#include <regex>
 
 #include "gtest/gtest.h"
 #include "test_util.h"
@@ -335,11 +337,130 @@ TEST(StoreTest, MidFileCorruptionFailsTheOpenUnlessSalvageWhichRewritesTheLog) {
 TEST(StoreTest, OrphanedCompactionFilesAreRemovedOnOpen) {
   test::TempDir dir;
   test::WriteFileOrDie(dir.File("db.compact-3.tmp"), "half a snapshot");
+  test::WriteFileOrDie(dir.File("db.compact-4-0123456789abcdef.tmp"), "half");
   test::WriteFileOrDie(dir.File("other.compact-3.tmp"), "not ours");
   auto store = OpenOrDie(dir.File("db"));
   auto names = test::ListDirOrDie(dir.path());
   EXPECT_EQ(0, std::count(names.begin(), names.end(), "db.compact-3.tmp"));
+  EXPECT_EQ(0, std::count(names.begin(), names.end(),
+                          "db.compact-4-0123456789abcdef.tmp"));
   EXPECT_EQ(1, std::count(names.begin(), names.end(), "other.compact-3.tmp"));
+}
+
+TEST(StoreTest, CompactionNeverFollowsASymlinkPlantedAtAnOldStyleTempName) {
+  test::TempDir dir;
+  test::TempDir elsewhere;
+  const std::string path = dir.File("db");
+  const std::string victim = elsewhere.File("victim");
+  test::WriteFileOrDie(victim, "precious");
+  auto store = OpenOrDie(path);
+  ASSERT_TRUE(store->Put("k", "1").ok());
+  ASSERT_TRUE(store->Put("k", "2").ok());
+  // Every name the old code wrote its snapshots to (after open, whose
+  // clean-up would remove them).
+  std::vector<std::string> links;
+  for (int n = 0; n <= 4; ++n) {
+    links.push_back(path + ".compact-" + std::to_string(n) + ".tmp");
+    ASSERT_EQ(0, ::symlink(victim.c_str(), links.back().c_str()));
+  }
+  ASSERT_TRUE(store->Compact().ok());
+  ASSERT_TRUE(store->Put("k", "3").ok());
+  ASSERT_TRUE(store->Compact().ok());
+  ASSERT_TRUE(store->Close().ok());
+
+  EXPECT_EQ("precious", test::ReadFileOrDie(victim));
+  struct stat st;
+  ASSERT_EQ(0, ::lstat(path.c_str(), &st));
+  EXPECT_TRUE(S_ISREG(st.st_mode));
+  for (const std::string& link : links) {
+    ASSERT_EQ(0, ::lstat(link.c_str(), &st)) << link;
+    EXPECT_TRUE(S_ISLNK(st.st_mode)) << link;
+  }
+  store = OpenOrDie(path);  // removes the links as orphans, not their target
+  EXPECT_EQ((Entries{{"k", "3"}}), Contents(*store));
+  EXPECT_EQ(2u, store->stats().generation);
+  for (const std::string& link : links) {
+    EXPECT_NE(0, ::lstat(link.c_str(), &st)) << link;
+  }
+  EXPECT_EQ("precious", test::ReadFileOrDie(victim));
+}
+
+TEST(StoreTest, CreatingAFileRefusesASymlinkAtItsNameDanglingOrNot) {
+  test::TempDir dir;
+  test::TempDir elsewhere;
+  const std::string victim = elsewhere.File("victim");
+  const std::string absent = elsewhere.File("absent");
+  test::WriteFileOrDie(victim, "precious");
+  // A guess at a new-style temporary name, as someone might plant it.
+  const std::string guessed = dir.File("db.compact-1-0123456789abcdef.tmp");
+  const std::string dangling = dir.File("db.compact-2-0123456789abcdef.tmp");
+  ASSERT_EQ(0, ::symlink(victim.c_str(), guessed.c_str()));
+  ASSERT_EQ(0, ::symlink(absent.c_str(), dangling.c_str()));
+  std::unique_ptr<WritableFile> file;
+  EXPECT_FALSE(PosixFileSystem()->CreateWritable(guessed, &file).ok());
+  EXPECT_FALSE(PosixFileSystem()->CreateWritable(dangling, &file).ok());
+  EXPECT_EQ(nullptr, file);
+  EXPECT_EQ("precious", test::ReadFileOrDie(victim));
+  EXPECT_TRUE(PosixFileSystem()->FileExists(absent).IsNotFound());
+  // And a plain file there is not reused either.
+  test::WriteFileOrDie(dir.File("plain"), "kept");
+  EXPECT_FALSE(
+      PosixFileSystem()->CreateWritable(dir.File("plain"), &file).ok());
+  EXPECT_EQ("kept", test::ReadFileOrDie(dir.File("plain")));
+}
+
+// Passes everything to the POSIX file system and records the names of the
+// files it creates.
+class CreationRecordingFs final : public FileSystem {
+ public:
+  Status ReadFile(const std::string& p, std::string* c) override {
+    return base_->ReadFile(p, c);
+  }
+  Status OpenAppendable(const std::string& p,
+                        std::unique_ptr<WritableFile>* f) override {
+    return base_->OpenAppendable(p, f);
+  }
+  Status CreateWritable(const std::string& p,
+                        std::unique_ptr<WritableFile>* f) override {
+    created.push_back(BaseName(p));
+    return base_->CreateWritable(p, f);
+  }
+  Status FileExists(const std::string& p) override {
+    return base_->FileExists(p);
+  }
+  Status Rename(const std::string& a, const std::string& b) override {
+    return base_->Rename(a, b);
+  }
+  Status Remove(const std::string& p) override { return base_->Remove(p); }
+  Status SyncDir(const std::string& d) override { return base_->SyncDir(d); }
+  Status ListDir(const std::string& d, std::vector<std::string>* n) override {
+    return base_->ListDir(d, n);
+  }
+  Status LockFile(const std::string& p, std::unique_ptr<FileLock>* l) override {
+    return base_->LockFile(p, l);
+  }
+
+  std::vector<std::string> created;
+
+ private:
+  FileSystem* const base_ = PosixFileSystem();
+};
+
+TEST(StoreTest, CompactionWritesToATemporaryNameNobodyCanPredict) {
+  test::TempDir dir;
+  CreationRecordingFs fs;
+  StoreOptions options;
+  options.fs = &fs;
+  for (const char* name : {"a", "b"}) {  // two stores, both at generation 0
+    auto store = OpenOrDie(dir.File(name), options);
+    ASSERT_TRUE(store->Put("k", "v").ok());
+    ASSERT_TRUE(store->Compact().ok());
+  }
+  ASSERT_EQ(2u, fs.created.size());
+  const std::regex pattern("[ab]\\.compact-1-[0-9a-f]{16}\\.tmp");
+  EXPECT_TRUE(std::regex_match(fs.created[0], pattern)) << fs.created[0];
+  EXPECT_TRUE(std::regex_match(fs.created[1], pattern)) << fs.created[1];
+  EXPECT_NE(fs.created[0].substr(1), fs.created[1].substr(1));
 }
 
 TEST(StoreTest, ReadOnlyOpenChangesNothingAndRefusesWrites) {

@@ -52,6 +52,71 @@ TEST(ValueCodecTest, InvalidTextIsRefusedWithItsPosition) {
   EXPECT_TRUE(EncodeValue(json("bad utf-8 \xff"), &stored).IsInvalidArgument());
 }
 
+TEST(ValueCodecTest, ANumberBeyondADoubleIsRefusedNotThrown) {
+  for (const char* text : {"1e999", "-1e400", "[1, {\"a\": 2e308}]"}) {
+    std::string stored = "unchanged";
+    Status s = TextToValue(text, &stored);
+    ASSERT_TRUE(s.IsInvalidArgument()) << text;
+    EXPECT_NE(std::string::npos, s.message().find("out of range"))
+        << s.message();
+    EXPECT_EQ("unchanged", stored);
+  }
+  std::string stored;
+  ASSERT_TRUE(TextToValue("1e-999", &stored).ok());  // underflow is 0, not lost
+  EXPECT_EQ("0.0", stored);
+}
+
+TEST(ValueCodecTest, ValuesNestedDeeperThanTheLimitAreRefusedWithoutRecursing) {
+  auto nested = [](size_t depth, const char* open, const char* close) {
+    std::string text;
+    for (size_t i = 0; i < depth; ++i) text += open;
+    text += "1";
+    for (size_t i = 0; i < depth; ++i) text += close;
+    return text;
+  };
+  std::string stored;
+  ASSERT_TRUE(TextToValue(nested(kMaxValueDepth, "[", "]"), &stored).ok());
+  ASSERT_TRUE(
+      TextToValue(nested(kMaxValueDepth, "{\"a\":", "}"), &stored).ok());
+  // Far deeper than the stack would survive if anything recursed.
+  for (size_t depth : {kMaxValueDepth + 1, size_t{60000}, size_t{1000000}}) {
+    for (const auto& [open, close] :
+         {std::pair{"[", "]"}, std::pair{"{\"a\":", "}"}}) {
+      stored = "unchanged";
+      Status s = TextToValue(nested(depth, open, close), &stored);
+      ASSERT_TRUE(s.IsInvalidArgument()) << depth;
+      EXPECT_NE(std::string::npos,
+                s.message().find("more than 1000 levels deep"))
+          << s.message();
+      EXPECT_EQ("unchanged", stored);
+    }
+  }
+  json deep = 1;
+  for (size_t i = 0; i < 60000; ++i) deep = json::array({std::move(deep)});
+  EXPECT_TRUE(EncodeValue(deep, &stored).IsInvalidArgument());
+}
+
+TEST(ValueCodecTest, AnEscapedLoneSurrogateIsKeptAsJavaScriptKeepsIt) {
+  // What JSON.stringify writes for "a\uD800b": shown as it is, not as $raw.
+  EXPECT_EQ(R"("a\ud800b")", ValueToText(R"("a\ud800b")"));
+  std::string stored;
+  ASSERT_TRUE(TextToValue(R"( { "k" : [ "\uDC00 x", 1.5 ] } )", &stored).ok());
+  EXPECT_EQ(R"({"k":["\uDC00 x",1.5]})", stored);
+  EXPECT_EQ(stored, ValueToText(stored));
+  json value;
+  ASSERT_TRUE(DecodeValue(R"("a\ud800b")", &value).ok());
+  EXPECT_EQ(
+      "a\xEF\xBF\xBD"
+      "b",
+      value.get<std::string>());  // U+FFFD
+  // A pair, and a backslash before "ud800", are ordinary text.
+  ASSERT_TRUE(TextToValue(R"("\ud83d\ude00 \\ud800")", &stored).ok());
+  EXPECT_EQ("\"\xF0\x9F\x98\x80 \\\\ud800\"", stored);
+  // The other checks still apply.
+  EXPECT_TRUE(TextToValue(R"(["\ud800", 1e999])", &stored).IsInvalidArgument());
+  EXPECT_TRUE(TextToValue(R"(["\ud800",])", &stored).IsInvalidArgument());
+}
+
 TEST(ValueCodecTest, Base64RoundTripsEveryLengthAndRejectsJunk) {
   std::string bytes;
   for (int n = 0; n < 40; ++n) {

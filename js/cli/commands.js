@@ -1,7 +1,7 @@
 // The commands of the persistent-map CLI (js/cli/main.js parses the command
 // line). They run on the WebAssembly core through the public API, so they
-// work wherever Node does, and they read and write what the native `pmap`
-// does: the same CSV bytes, the same JSON lines, the same exit codes.
+// work wherever Node does, and they read and write what the native CLI
+// (persistent-map-native) // does: the same CSV bytes, the same JSON lines, the same exit codes.
 //
 // Commands that only read (stat, get, dump, export-csv, verify) never change
 // an fs store: they load a copy of its log into a memory backend, so they
@@ -180,10 +180,24 @@ export async function importCsv(inv, out) {
     if (!fs.existsSync(source)) throw new PersistentMapError('NOT_FOUND', `cannot open ${source}: no such file`);
     input = fs.createReadStream(source);
   }
-  const n = await withStore(inv, { create: true }, (map) => map.importCSV(input).catch((err) => {
+  const named = (err) => {
     if (err.code === 'INVALID') err.message = `${source === '-' ? 'standard input' : source}: ${err.message}`;
     throw err;
-  }));
+  };
+  if (!fs.existsSync(inv.file)) {
+    // A bad file must not leave a new, empty store behind (nor does the
+    // native CLI): check the rows in memory before creating it.
+    const chunks = [];
+    for await (const chunk of input) chunks.push(chunk);
+    input = Buffer.concat(chunks);
+    const check = await PersistentMap.open(inv.file, { backend: 'memory' });
+    try {
+      await check.importCSV(input).catch(named);
+    } finally {
+      await check.close();
+    }
+  }
+  const n = await withStore(inv, { create: true }, (map) => map.importCSV(input).catch(named));
   await write(out, `imported ${n} entries\n`);
 }
 

@@ -4,7 +4,9 @@
 //   persistent-map <command> STORE [args] [options]
 //
 // This file parses the command line and maps errors to exit codes, which are
-// those of the native `pmap` CLI; js/cli/commands.js holds the commands.
+// those of the native CLI, persistent-map-native (tests/js/cli_parity.test.js
+// runs both);
+// js/cli/commands.js holds the commands.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as commands from './commands.js';
@@ -40,12 +42,12 @@ const COMMANDS = [
   {
     name: 'export-csv', args: 'STORE [OUT.csv]', min: 0, max: 1, run: commands.exportCsv, neutralize: true,
     summary: 'write the entries as CSV',
-    help: 'Writes the entries as CSV (header key,value; values as JSON text; insertion\norder) to OUT.csv or standard output. --neutralize-formulas prefixes \' to\nfields that a spreadsheet would run as formulas (breaks exact round trips).',
+    help: 'Writes the entries as CSV (header key,value; values as JSON text; insertion\norder) to OUT.csv or standard output (also -). --neutralize-formulas prefixes \'\nto fields that a spreadsheet would run as formulas (breaks exact round trips).',
   },
   {
     name: 'import-csv', args: 'STORE IN.csv', min: 1, max: 1, run: commands.importCsv,
     summary: 'put the rows of a CSV file, atomically',
-    help: 'Puts every row of IN.csv (- for standard input; header key,value; values\nas JSON text) in one atomic write: on any error nothing is written. Creates\nthe store if missing.',
+    help: 'Puts every row of IN.csv (- for standard input; header key,value; values\nas JSON text; a UTF-8 byte order mark is skipped) in one atomic write: on\nany error nothing is written. Creates the store if missing.',
   },
   {
     name: 'compact', args: 'STORE', min: 0, max: 0, run: commands.compact,
@@ -64,10 +66,10 @@ const GLOBAL_HELP = `usage: persistent-map <command> STORE [args] [options]
 commands:
 ${COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.padEnd(28)}${c.summary}`).join('\n')}
 
-STORE is a file: a persistent-map log (the fs backend, also read by the
-native pmap) or a SQLite database (the sqlite backend), told apart by its
-first bytes; a new store is SQLite if its name ends in .sqlite, .sqlite3
-or .db.
+STORE is a file: a persistent-map log (the fs backend, also read by
+persistent-map-native) or a SQLite database (the sqlite backend), told
+apart by its first bytes; a new store is SQLite if its name ends in
+.sqlite, .sqlite3 or .db.
 
 options:
   --backend=fs|sqlite  the kind of store, instead of telling it from the file

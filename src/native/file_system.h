@@ -42,7 +42,8 @@ class FileSystem {
   // Opens `path` for appending at its end, creating it if absent.
   virtual Status OpenAppendable(const std::string& path,
                                 std::unique_ptr<WritableFile>* file) = 0;
-  // Creates `path` empty, replacing any file there.
+  // Creates `path` as a new empty file. Fails if anything is at `path`
+  // already, a symbolic link included (which is never followed).
   virtual Status CreateWritable(const std::string& path,
                                 std::unique_ptr<WritableFile>* file) = 0;
   virtual Status FileExists(const std::string& path) = 0;  // OK or NotFound

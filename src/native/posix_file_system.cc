@@ -110,7 +110,12 @@ class PosixFs final : public FileSystem {
 
   Status CreateWritable(const std::string& path,
                         std::unique_ptr<WritableFile>* file) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    // O_EXCL: never reuse or truncate what is there; with O_CREAT it also
+    // refuses a symbolic link, dangling or not, so a link planted at a
+    // temporary file's name cannot redirect the write. O_NOFOLLOW says the
+    // same for a link as the last component on its own.
+    int fd = ::open(path.c_str(),
+                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) return ErrnoStatus("cannot create", path, errno);
     file->reset(new PosixWritableFile(path, fd));
     return Status::OK();

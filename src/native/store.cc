@@ -1,5 +1,10 @@
 #include "native/store.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace pmap {
@@ -104,8 +109,19 @@ void Store::RemoveOrphanTempFiles() {
   }
 }
 
-std::string Store::TempPath(uint64_t generation) const {
-  return path_ + ".compact-" + std::to_string(generation) + ".tmp";
+Status Store::TempPath(uint64_t generation, std::string* path) const {
+  // A name nobody can guess, so nobody can plant a file there first to make
+  // compaction fail (CreateWritable refuses to reuse or follow anything).
+  uint64_t nonce;
+  if (::getentropy(&nonce, sizeof(nonce)) != 0) {
+    return Status::IOError("cannot name a temporary file for " + path_ +
+                           ": no random bytes (" + std::strerror(errno) + ")");
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx",
+                static_cast<unsigned long long>(nonce));
+  *path = path_ + ".compact-" + std::to_string(generation) + "-" + hex + ".tmp";
+  return Status::OK();
 }
 
 Status Store::CheckWritable() const {
@@ -310,7 +326,9 @@ Status Store::CompactLocked() {
     std::shared_lock<StateMutex> st(state_mu_);
     generation = engine_.stats().generation;
   }
-  const std::string tmp = TempPath(generation + 1);
+  std::string tmp;
+  s = TempPath(generation + 1, &tmp);
+  if (!s.ok()) return s;
   std::unique_ptr<WritableFile> file;
   s = fs_->CreateWritable(tmp, &file);
   if (!s.ok()) return s;

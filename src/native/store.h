@@ -163,7 +163,10 @@ class Store {
   void FailLocked(const Status& cause);
   // Requires io_mu_. True if write `seq` was lost in a rolled-back group.
   bool LostLocked(uint64_t seq) const;
-  std::string TempPath(uint64_t generation) const;
+  // "<path>.compact-<generation>-<16 random hex digits>.tmp".
+  Status TempPath(uint64_t generation, std::string* path) const;
+  // Removes "<path>.compact-*.tmp" files (unlink: a symbolic link there is
+  // removed, never followed).
   void RemoveOrphanTempFiles();
 
   const std::string path_;

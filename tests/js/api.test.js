@@ -111,6 +111,13 @@ function snapshot(map) {
   return { entries: [...map], size: map.size, stats: map.stats() };
 }
 
+/** A value `depth` arrays (or objects {d: ...}) deep around 0. */
+function nest(depth, objects = false) {
+  let v = 0;
+  for (let i = 0; i < depth; i++) v = objects ? { d: v } : [v];
+  return v;
+}
+
 describe('bad input is refused with a typed error and changes nothing', () => {
   const cycle = {};
   cycle.self = cycle;
@@ -129,6 +136,8 @@ describe('bad input is refused with a typed error and changes nothing', () => {
     ['an undefined key', () => [undefined, 'v'], TypeError, /keys must be strings/],
     ['a lone surrogate in a key', () => ['bad\uD800key', 'v'], TypeError, /lone UTF-16 surrogate/],
     ['a record over maxRecordSize', () => ['k', 'x'.repeat(5000)], RangeError, /maxRecordSize/],
+    ['arrays nested 1001 deep', () => ['k', nest(1001)], TypeError, /more than 1000 levels deep/],
+    ['objects nested 60,000 deep', () => ['k', nest(60000, true)], TypeError, /more than 1000 levels deep/],
   ];
   test.each(cases)('%s', async (_name, make, type, message) => {
     const map = await PersistentMap.open(file, { maxRecordSize: 4096 });
@@ -160,6 +169,7 @@ describe('bad input is refused with a typed error and changes nothing', () => {
     };
     let map = await PersistentMap.open(file);
     await map.set('deep', deep(200, 'bottom'));
+    await map.set('deepest', nest(1000)); // the limit itself is allowed
     const inner = {};
     const looped = deep(150, inner);
     inner.back = looped;
@@ -169,6 +179,7 @@ describe('bad input is refused with a typed error and changes nothing', () => {
     await expect(map.set('nan', deep(100, NaN))).rejects.toThrow(/NaN, which JSON cannot hold/);
     map = await reopen(map);
     expect(map.get('deep')).toEqual(deep(200, 'bottom'));
+    expect(map.get('deepest')).toEqual(nest(1000));
     expect(map.has('cycle') || map.has('nan')).toBe(false);
     await map.close();
   });

@@ -1,6 +1,6 @@
 // The persistent-map CLI (js/cli/main.js, the package's bin), run as a
 // child process on real files: every command, its --help, exit codes, output
-// identical to the native pmap CLI, read-only commands that change nothing,
+// identical to the native CLI, read-only commands that change nothing,
 // and the lock shared with a map open in another process.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,7 +10,7 @@ import { PersistentMap } from '../../js/index.js';
 import { makeTempDir, removeTempDir } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
-const PMAP = fileURLToPath(new URL('../../build/pmap', import.meta.url));
+const NATIVE = fileURLToPath(new URL('../../build/persistent-map-native', import.meta.url));
 
 let dir;
 let store;
@@ -26,7 +26,7 @@ function cli(...args) {
   if (r.error) throw r.error;
   return r;
 }
-const pmap = (...args) => spawnSync(PMAP, args, { encoding: 'utf8' });
+const native = (...args) => spawnSync(NATIVE, args, { encoding: 'utf8' });
 
 async function fill(file) {
   const map = await PersistentMap.open(file);
@@ -57,12 +57,12 @@ test('set, get, delete and dump', () => {
   expect(cli('get', store, '--', '--key').stdout).toBe('1\n');
 });
 
-test('dump, get and export-csv print what the native pmap prints', async () => {
+test('dump, get and export-csv print what the native CLI prints', async () => {
   await fill(store);
   for (const args of [['dump'], ['export-csv'], ['export-csv', '--neutralize-formulas'], ['get', 'user:1'], ['get', 'bytes']]) {
     const [command, ...rest] = args;
     const ours = cli(command, store, ...rest);
-    const theirs = pmap(command, store, ...rest);
+    const theirs = native(command, store, ...rest);
     expect(ours.stderr).toBe('');
     expect(ours.status).toBe(0);
     expect(theirs.status).toBe(0);
@@ -95,7 +95,7 @@ test('a bad CSV names the file, line and column, exits 1 and changes nothing', a
   expect(cli('import-csv', store, path.join(dir, 'missing.csv')).status).toBe(1);
 });
 
-test('stat, compact and verify; verify finds damage (exit 2) like pmap verify', async () => {
+test('stat, compact and verify; verify finds damage (exit 2) like the native verify', async () => {
   await fill(store);
   const stat = cli('stat', store);
   expect(stat.stdout).toMatch(/^path: .*\nbackend: fs\nentries: 5\ngeneration: 0\nlive records: 5\ntotal records: 7\n/);
@@ -103,7 +103,7 @@ test('stat, compact and verify; verify finds damage (exit 2) like pmap verify', 
   expect(cli('stat', store).stdout).toMatch(/live records: 5\ntotal records: 5\n/);
   const clean = cli('verify', store);
   expect(clean.status).toBe(0);
-  expect(clean.stdout).toBe(pmap('verify', store).stdout);
+  expect(clean.stdout).toBe(native('verify', store).stdout);
 
   const bytes = fs.readFileSync(store);
   bytes[bytes.length - 20] ^= 0x40; // inside the last record
@@ -112,7 +112,7 @@ test('stat, compact and verify; verify finds damage (exit 2) like pmap verify', 
   expect(damaged.status).toBe(2);
   expect(damaged.stdout).toMatch(/^damaged bytes \[\d+, \d+\): /);
   expect(damaged.stderr).toMatch(/1 damaged range\(s\)/);
-  expect(pmap('verify', store).status).toBe(2);
+  expect(native('verify', store).status).toBe(2);
   // The default recovery refuses mid-file damage; the read-only commands
   // never touch the file.
   expect(cli('get', store, 'user:1', '--recovery=salvage').status).toBe(0);
@@ -125,7 +125,7 @@ test('a store holding a record over the default maxRecordSize is refused by both
   await map.close();
   const before = fs.readFileSync(store);
   const payload = before.length - 32 - 9;
-  for (const run of [cli, pmap]) {
+  for (const run of [cli, native]) {
     for (const args of [['set', store, 'other', '1'], ['set', store, 'other', '1', '--recovery=salvage']]) {
       const r = run(...args);
       expect(r.status).toBe(1);
@@ -136,7 +136,7 @@ test('a store holding a record over the default maxRecordSize is refused by both
   }
   // verify checks the format, whose limit is 1 GiB: the store is sound.
   expect(cli('verify', store).status).toBe(0);
-  expect(pmap('verify', store).status).toBe(0);
+  expect(native('verify', store).status).toBe(0);
 });
 
 test('read-only commands leave a torn tail alone; writes cut it', async () => {
@@ -148,7 +148,7 @@ test('read-only commands leave a torn tail alone; writes cut it', async () => {
   }
   expect(fs.readFileSync(store)).toEqual(torn);
   expect(cli('set', store, 'new', '1').status).toBe(0);
-  expect(pmap('verify', store).status).toBe(0);
+  expect(native('verify', store).status).toBe(0);
 });
 
 test('a store open elsewhere: writes exit 3 (LOCKED), reads still work', async () => {
@@ -161,7 +161,7 @@ test('a store open elsewhere: writes exit 3 (LOCKED), reads still work', async (
     expect(cli('get', store, 'user:1').status).toBe(0);
     // The native CLI's readers take no lock either, and leave nothing behind.
     for (const args of [['stat', store], ['dump', store], ['get', store, 'user:1'], ['verify', store]]) {
-      const n = pmap(...args);
+      const n = native(...args);
       expect({ args, status: n.status, stderr: n.stderr }).toEqual({ args, status: 0, stderr: '' });
     }
     expect(fs.readdirSync(path.dirname(store)).filter((f) => f.startsWith(path.basename(store)))).toEqual([path.basename(store)]);
@@ -228,6 +228,21 @@ test('a log written with a custom codec: get and dump exit 2 naming the key, wit
     expect(r.stderr).toMatch(/^persistent-map: .*the value of key "k" is not JSON text/);
     expect(r.stderr.split('\n').filter(Boolean)).toHaveLength(1);
   }
+});
+
+test('a number beyond a double and values nested 60,000 deep exit 1 in set and import-csv', () => {
+  const deep = `${'['.repeat(60000)}${']'.repeat(60000)}`;
+  for (const value of ['1e999', deep]) {
+    const r = cli('set', store, 'k', value);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^persistent-map: cannot store this value: value.*? ?(is Infinity|nests arrays and objects more than 1000 levels deep)/);
+  }
+  const csv = path.join(dir, 'deep.csv');
+  fs.writeFileSync(csv, `key,value\r\nok,1\r\nk,"${deep}"\r\n`);
+  const r = cli('import-csv', store, csv);
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/CSV line 3, column \d+: cannot store this value: value.*? ?nests arrays and objects more than 1000 levels deep/);
+  expect(fs.existsSync(store)).toBe(false);
 });
 
 test('sqlite stores: told apart by name and content, readable by the sqlite3 tool', async () => {

@@ -51,8 +51,8 @@ const hostile = [
   ['an own toJSON method', () => ({ when: { toJSON: () => 'then' } }), /value\.when\.toJSON is a function/],
   ['a Date (whose toJSON JSON.stringify would call)', () => ({ d: new Date(0) }), /value\.d is a Date, not a plain object/],
   ['a key that needs quoting in the path', () => ({ 'a b': { c: undefined } }), /value\["a b"\]\.c is undefined/],
-  [`nesting ${MAX_DEPTH + 1} deep`, () => nested(MAX_DEPTH + 1, 1), new RegExp(`value\\[0\\]\\.d.*…\\(\\d+ more\\)….* nests deeper than ${MAX_DEPTH}`)],
-  ['nesting 100,000 deep', () => nested(100000, 1), /nests deeper than 1000 arrays and objects/],
+  [`nesting ${MAX_DEPTH + 1} deep`, () => nested(MAX_DEPTH + 1, 1), new RegExp(`value\\[0\\]\\.d.*…\\(\\d+ more\\)….* nests arrays and objects more than ${MAX_DEPTH} levels deep`)],
+  ['nesting 100,000 deep', () => nested(100000, 1), /nests arrays and objects more than 1000 levels deep/],
 ];
 
 function snapshot(map) {

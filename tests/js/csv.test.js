@@ -1,5 +1,5 @@
 // CSV export and import (js/csv.js through PersistentMap): exact round trips
-// of hostile text, the same bytes as the native `pmap export-csv`, errors
+// of hostile text, the same bytes as the native CLI's export-csv, errors
 // that name line and column and change nothing, atomic imports (also when
 // the import is too big for one record), formula neutralisation, streaming
 // of a million entries, and every accepted kind of input.
@@ -14,7 +14,7 @@ import { CsvParser } from '../../js/csv.js';
 import { FaultBackend } from './fault_backend.js';
 import { makeTempDir, removeTempDir, uniqueName } from './helpers.js';
 
-const PMAP = fileURLToPath(new URL('../../build/pmap', import.meta.url));
+const NATIVE = fileURLToPath(new URL('../../build/persistent-map-native', import.meta.url));
 
 let dir;
 beforeEach(() => {
@@ -120,19 +120,19 @@ describe('round trips', () => {
   });
 });
 
-describe('same files as the native pmap CLI', () => {
+describe('same files as the native CLI', () => {
   beforeAll(() => {
-    if (!fs.existsSync(PMAP)) throw new Error(`${PMAP} is missing: run scripts/setup.sh (or cmake --build build --target pmap)`);
+    if (!fs.existsSync(NATIVE)) throw new Error(`${NATIVE} is missing: run scripts/setup.sh (or cmake --build build --target persistent-map-native)`);
   });
-  const pmap = (...args) => spawnSync(PMAP, args, { encoding: 'utf8' });
+  const native = (...args) => spawnSync(NATIVE, args, { encoding: 'utf8' });
 
-  test.each([false, true])('export writes the bytes pmap export-csv writes (neutralizeFormulas %s)', async (neutralizeFormulas) => {
+  test.each([false, true])('export writes the bytes the native export-csv writes (neutralizeFormulas %s)', async (neutralizeFormulas) => {
     const file = path.join(dir, 'n.pmap');
     const map = await openFilled(file);
     const js = await text(map.exportCSV({ neutralizeFormulas }));
     await map.close();
     const out = path.join(dir, 'native.csv');
-    const r = pmap('export-csv', file, out, ...(neutralizeFormulas ? ['--neutralize-formulas'] : []));
+    const r = native('export-csv', file, out, ...(neutralizeFormulas ? ['--neutralize-formulas'] : []));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(js).toBe(fs.readFileSync(out, 'utf8'));
@@ -147,9 +147,9 @@ describe('same files as the native pmap CLI', () => {
     await map.close();
 
     const nativeStore = path.join(dir, 'native.pmap');
-    expect(pmap('import-csv', nativeStore, csvPath).status).toBe(0);
+    expect(native('import-csv', nativeStore, csvPath).status).toBe(0);
     const back = await PersistentMap.open(nativeStore);
-    // pmap stores JSON objects with sorted keys; compare as values.
+    // the native CLI stores JSON objects with sorted keys; compare as values.
     expect(back.size).toBe(expected.length);
     expect(Array.from(back.keys())).toEqual(expected.map(([k]) => k));
     for (const [k, v] of expected) {
@@ -158,7 +158,7 @@ describe('same files as the native pmap CLI', () => {
     await back.close();
 
     const nativeCsv = path.join(dir, 'native.csv');
-    expect(pmap('export-csv', nativeStore, nativeCsv).status).toBe(0);
+    expect(native('export-csv', nativeStore, nativeCsv).status).toBe(0);
     const again = await PersistentMap.open(path.join(dir, 'again.pmap'));
     await again.importCSV(fs.createReadStream(nativeCsv));
     expect(Array.from(again.keys())).toEqual(expected.map(([k]) => k));

@@ -14,7 +14,7 @@ const run = promisify(execFile);
 let dir;
 
 beforeAll(() => {
-  if (!fs.existsSync(path.join(root, 'build/pmap'))) throw new Error('build/pmap is missing: run scripts/setup.sh');
+  if (!fs.existsSync(path.join(root, 'build/persistent-map-native'))) throw new Error('build/persistent-map-native is missing: run scripts/setup.sh');
 });
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pmap-demo-'));
@@ -31,7 +31,7 @@ test('demo.sh runs the Node demo twice on one file, and a third run goes on coun
   });
   expect(stdout).toMatch(/run #1; the store opened in [\d.]+ ms \(replayed 0 log records\)/);
   expect(stdout).toMatch(/run #2; the store opened in [\d.]+ ms \(replayed 2 log records\)/);
-  expect(stdout).toMatch(/live records: 3\ntotal records: 4\n/); // pmap stat: runs, run:1, run:2
+  expect(stdout).toMatch(/live records: 3\ntotal records: 4\n/); // persistent-map-native stat: runs, run:1, run:2
 
   const third = await run(process.execPath, ['demo/node_demo.mjs', store], { cwd: root });
   expect(third.stdout).toContain('run #3;');

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { makeTempDir, removeTempDir } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./full_disk_child.mjs', import.meta.url));
-const PMAP = fileURLToPath(new URL('../../build/pmap', import.meta.url));
+const NATIVE = fileURLToPath(new URL('../../build/persistent-map-native', import.meta.url));
 
 let dir;
 beforeEach(() => {
@@ -17,7 +17,7 @@ afterEach(() => removeTempDir(dir));
 
 test('on a full disk a new store fails with QUOTA, leaking no descriptor and leaving no file, and an existing store still opens and reads', () => {
   const script = `mount -t tmpfs -o size=512k tmpfs "$1" && exec "$2" "$3" "$1" "$4"`;
-  const r = spawnSync('unshare', ['--mount', '--map-root-user', 'sh', '-c', script, 'sh', dir, process.execPath, CHILD, PMAP], { encoding: 'utf8' });
+  const r = spawnSync('unshare', ['--mount', '--map-root-user', 'sh', '-c', script, 'sh', dir, process.execPath, CHILD, NATIVE], { encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(JSON.parse(r.stdout)).toEqual({
     codes: ['QUOTA'],

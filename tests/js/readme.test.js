@@ -4,7 +4,7 @@
 //   js commonjs a CommonJS script in Node (a .cjs file)
 //   js browser  a module script in Chromium (an import map for 'persistent-map')
 //   cpp         a program compiled with g++ against the native library, then run
-//   sh cli      each line in bash, with `persistent-map` (the npm bin) and `pmap` on PATH
+//   sh cli      each line in bash, with `persistent-map` (the npm bin) and `persistent-map-native` on PATH
 //   sh setup    install/set-up commands: checked to name this package and scripts that exist
 //   text        not code; the CLI command list is checked against the CLI's help
 // Any other block fails the test. The node, cli and cpp samples share one
@@ -34,7 +34,7 @@ beforeAll(() => {
   bin = path.join(work, '.bin');
   fs.mkdirSync(bin);
   fs.writeFileSync(path.join(bin, 'persistent-map'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'js/cli/main.js')}" "$@"\n`, { mode: 0o755 });
-  fs.symlinkSync(path.join(ROOT, 'build', 'pmap'), path.join(bin, 'pmap'));
+  fs.symlinkSync(path.join(ROOT, 'build', 'persistent-map-native'), path.join(bin, 'persistent-map-native'));
 });
 afterAll(() => removeTempDir(work));
 

@@ -1,6 +1,6 @@
 // The writer's lock of a Node store (docs/FORMAT.md, "The writer's lock"),
 // shared by the fs and sqlite backends and taken the same way by the native
-// pmap library (src/native/posix_lock.cc).
+// C++ library (src/native/posix_lock.cc).
 //
 // On Linux the lock is the abstract Unix socket named
 // "persistent-map:<dev>:<ino>" after the file's identity: binding a name is

@@ -3,7 +3,7 @@
 // file or symlink is never written through), fsyncs it, takes the writer's
 // lock of the new file, renames it over the log and fsyncs the directory
 // (docs/FORMAT.md). One writer at a time: the writer's lock (store_lock.js),
-// which the native pmap library takes too.
+// which the native C++ library takes too.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';

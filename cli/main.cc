@@ -1,6 +1,11 @@
-// pmap: command-line tool for persistent-map stores.
+// persistent-map-native: the command-line tool for persistent-map stores,
+// built natively. (Not `pmap`, which is procps' process-memory tool on
+// every Debian and Ubuntu machine.)
 //
-//   pmap <command> FILE [args] [options]
+//   persistent-map-native <command> STORE [args] [options]
+//
+// The commands, their aliases, exit codes and output are those of the npm
+// package's CLI (js/cli/main.js); tests/js/cli_parity.test.js runs both.
 //
 // This file parses the command line and dispatches; cli/commands.cc holds
 // the commands.
@@ -16,93 +21,102 @@ namespace {
 using pmap::Status;
 using pmap::cli::Invocation;
 
+constexpr const char* kProgram = "persistent-map-native";
 constexpr int kExitUsage = 64;  // EX_USAGE
 
 struct Command {
   const char* name;
-  const char* args;  // shown in the usage line
-  size_t min_args;   // positional arguments, FILE included
+  const char* alias;  // another accepted name, or nullptr
+  const char* args;   // shown in the usage line
+  size_t min_args;    // positional arguments, STORE included
   size_t max_args;
   bool recovery;    // accepts --recovery
   bool neutralize;  // accepts --neutralize-formulas
   Status (*run)(const Invocation&);
-  const char* summary;  // one line for pmap --help
+  const char* summary;  // one line for --help
   const char* help;
 };
 
 const Command kCommands[] = {
-    {"stat", "FILE", 1, 1, true, false, pmap::cli::Stat,
+    {"stat", nullptr, "STORE", 1, 1, true, false, pmap::cli::Stat,
      "statistics and recovery findings",
      "Prints the store's statistics and what recovery found (read-only)."},
-    {"get", "FILE KEY", 2, 2, true, false, pmap::cli::Get,
+    {"get", nullptr, "STORE KEY", 2, 2, true, false, pmap::cli::Get,
      "print the value of KEY as JSON",
-     "Prints the value of KEY as JSON (bytes as {\"$bytes\":\"<base64>\"})."},
-    {"set", "FILE KEY JSON", 3, 3, true, false, pmap::cli::Set,
+     "Prints the value of KEY as JSON (bytes as {\"$bytes\":\"<base64>\"}).\n"
+     "Exit 1 if KEY is absent."},
+    {"set", nullptr, "STORE KEY JSON", 3, 3, true, false, pmap::cli::Set,
      "store a JSON value under KEY",
      "Stores the JSON value under KEY ({\"$bytes\":\"<base64>\"} for bytes),\n"
      "creating the store if it does not exist."},
-    {"del", "FILE KEY", 2, 2, true, false, pmap::cli::Del, "delete KEY",
-     "Deletes KEY; fails (exit 1) if it is absent."},
-    {"dump", "FILE", 1, 1, true, false, pmap::cli::Dump,
+    {"delete", "del", "STORE KEY", 2, 2, true, false, pmap::cli::Delete,
+     "delete KEY",
+     "Deletes KEY; fails (exit 1) if it is absent. Also spelled `del`."},
+    {"dump", nullptr, "STORE", 1, 1, true, false, pmap::cli::Dump,
      "print all entries as JSON lines",
      "Prints one line {\"key\":...,\"value\":...} per entry, in insertion "
      "order."},
-    {"export-csv", "FILE [OUT.csv]", 1, 2, true, true, pmap::cli::ExportCsv,
-     "write the entries as CSV",
-     "Writes the entries as CSV (header key,value; values as JSON text) to\n"
-     "OUT.csv or standard output. --neutralize-formulas prefixes ' to fields\n"
-     "that a spreadsheet would run as formulas (breaks exact round trips)."},
-    {"import-csv", "FILE IN.csv", 2, 2, true, false, pmap::cli::ImportCsv,
-     "put the rows of a CSV file, atomically",
-     "Puts every row of IN.csv (header key,value; values as JSON text) in one\n"
-     "atomic batch: on any error nothing is written. Creates the store if\n"
-     "missing."},
-    {"compact", "FILE", 1, 1, true, false, pmap::cli::Compact,
+    {"export-csv", nullptr, "STORE [OUT.csv]", 1, 2, true, true,
+     pmap::cli::ExportCsv, "write the entries as CSV",
+     "Writes the entries as CSV (header key,value; values as JSON text; "
+     "insertion\norder) to OUT.csv or standard output (also -). "
+     "--neutralize-formulas prefixes '\nto fields that a spreadsheet would "
+     "run as formulas (breaks exact round trips)."},
+    {"import-csv", nullptr, "STORE IN.csv", 2, 2, true, false,
+     pmap::cli::ImportCsv, "put the rows of a CSV file, atomically",
+     "Puts every row of IN.csv (- for standard input; header key,value; "
+     "values\nas JSON text; a UTF-8 byte order mark is skipped) in one atomic "
+     "write: on\nany error nothing is written. Creates the store if missing."},
+    {"compact", nullptr, "STORE", 1, 1, true, false, pmap::cli::Compact,
      "rewrite the log with only live entries",
-     "Rewrites the log with only the live entries."},
-    {"verify", "FILE", 1, 1, false, false, pmap::cli::Verify,
+     "Rewrites the store with only the live entries."},
+    {"verify", nullptr, "STORE", 1, 1, false, false, pmap::cli::Verify,
      "check every record, report damage",
-     "Checks every record without opening the store (no lock, no changes)\n"
-     "and lists each damaged byte range. Exit 0 if clean, 2 if damaged."},
+     "Checks every record without changing the store and lists each "
+     "damaged\nbyte range. Exit 0 if clean, 2 if damaged."},
 };
 
 const Command* FindCommand(std::string_view name) {
   for (const Command& c : kCommands) {
-    if (name == c.name) return &c;
+    if (name == c.name || (c.alias != nullptr && name == c.alias)) return &c;
   }
   return nullptr;
 }
 
 std::string CommandUsage(const Command& c) {
-  std::string u = std::string("usage: pmap ") + c.name + " " + c.args;
+  std::string u =
+      std::string("usage: ") + kProgram + " " + c.name + " " + c.args;
   if (c.recovery) u += " [--recovery=MODE]";
   if (c.neutralize) u += " [--neutralize-formulas]";
   return u + "\n";
 }
 
 std::string GlobalHelp() {
-  std::string u = "usage: pmap <command> FILE [args] [options]\n\ncommands:\n";
+  std::string u = std::string("usage: ") + kProgram +
+                  " <command> STORE [args] [options]\n\ncommands:\n";
   for (const Command& c : kCommands) {
     std::string line = std::string("  ") + c.name + " " + c.args;
     line.resize(30, ' ');
     u += line + c.summary + "\n";
   }
   u += "\noptions:\n"
-       "  --recovery=MODE   tolerate-torn-tail (default), strict or salvage\n"
-       "  --help, -h        usage (pmap help COMMAND for one command)\n"
-       "  --                end of options (for keys that start with --)\n"
+       "  --recovery=MODE   tolerate-torn-tail (default), strict or salvage\n";
+  u += std::string("  --help, -h        usage (") + kProgram +
+       " help COMMAND for one command)\n";
+  u += "  --                end of options (for keys that start with --)\n"
        "\nexit codes:\n"
        "  0   success\n"
        "  1   not found (missing key or store) or invalid argument/input\n"
        "  2   corruption (verify: damage found)\n"
        "  3   locked: another writer has the store open\n"
        "  4   I/O error\n"
-       "  64  usage error\n";
+       "  64  usage error, or STORE is an SQLite database (the npm package's\n"
+       "      CLI, persistent-map, reads those)\n";
   return u;
 }
 
 int Usage(const std::string& message, const std::string& usage) {
-  std::fprintf(stderr, "pmap: %s\n%s", message.c_str(), usage.c_str());
+  std::fprintf(stderr, "%s: %s\n%s", kProgram, message.c_str(), usage.c_str());
   return kExitUsage;
 }
 
@@ -195,7 +209,17 @@ int main(int argc, char** argv) {
   if (inv.args.size() > command->max_args) {
     return Usage("too many arguments for " + std::string(command->name), usage);
   }
+  if (pmap::cli::IsSqliteDatabase(inv.args[0])) {
+    // Not damage (exit 2): the wrong tool for this store.
+    std::fprintf(stderr,
+                 "%s: %s is an SQLite database (a store of the npm package's "
+                 "sqlite backend), not a persistent-map log; read it with the "
+                 "package's CLI, npx persistent-map %s %s, or with sqlite3\n",
+                 kProgram, inv.args[0].c_str(), command->name,
+                 inv.args[0].c_str());
+    return kExitUsage;
+  }
   Status s = command->run(inv);
-  if (!s.ok()) std::fprintf(stderr, "pmap: %s\n", s.message().c_str());
+  if (!s.ok()) std::fprintf(stderr, "%s: %s\n", kProgram, s.message().c_str());
   return ExitCode(s);
 }
