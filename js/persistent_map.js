@@ -6,7 +6,7 @@
 // records and handed to the backend in one piece per turn of the event loop
 // (group commit). See README.md for the contract.
 
-import { Core, loadCore } from './core.js';
+import { Core, RECOVERY_MODES, loadCore, recoveryModeList } from './core.js';
 import { OpWriter } from './op_writer.js';
 import { BYTES_TAG, checkCodec, jsonCodec } from './codec.js';
 import { csvChunks, csvError, exportOptions, readCsvEntries, storedToText, textToStored } from './csv.js';
@@ -18,14 +18,17 @@ const MiB = 1 << 20;
 const DEFAULTS = Object.freeze({
   backend: 'auto',
   durability: 'relaxed',
-  recovery: 'tolerate-torn-tail',
+  recovery: RECOVERY_MODES[0],
   maxRecordSize: 64 * MiB,
   compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
 });
 const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait', 'signal', 'freeze']);
-// Record header (9) + the key-length varint (up to 5) of a PUT.
-const PUT_OVERHEAD = 14;
-const BATCH_OP_OVERHEAD = 11;
+const EMPTY = new Uint8Array(0);
+
+// The message for a put whose record the core refused as too large.
+function recordTooLarge(bytes, size, max) {
+  return `key and value take ${bytes} bytes, more than maxRecordSize (${max}) allows: their record would take ${size} bytes`;
+}
 
 const backendFactories = new Map([['memory', (name) => new MemoryBackend(name)]]);
 let autoBackend = null;
@@ -70,8 +73,8 @@ function checkOptions(name, options) {
   if (o.durability !== 'relaxed' && o.durability !== 'strict') {
     throw invalidType(`durability must be 'relaxed' or 'strict', got ${JSON.stringify(o.durability)}`);
   }
-  if (!['tolerate-torn-tail', 'strict', 'salvage'].includes(o.recovery)) {
-    throw invalidType(`recovery must be 'tolerate-torn-tail', 'strict' or 'salvage', got ${JSON.stringify(o.recovery)}`);
+  if (!RECOVERY_MODES.includes(o.recovery)) {
+    throw invalidType(`recovery must be ${recoveryModeList()}, got ${JSON.stringify(o.recovery)}`);
   }
   if (!Number.isInteger(o.maxRecordSize) || o.maxRecordSize < 64 || o.maxRecordSize > 1024 * MiB) {
     throw invalidRange('maxRecordSize must be an integer from 64 bytes to 1 GiB');
@@ -150,6 +153,7 @@ export class PersistentMap {
   #compactWaiters = [];
   #scheduled = false;
   #snapshotCommit = false; // the next commit replaces the log (a big import)
+  #untaken = false; // the core holds log bytes of writes applied for a read
   #draining = null;
   #logBytes = 0; // bytes the backend's log holds
   #noAutoCompactBelow = 0;
@@ -213,9 +217,9 @@ export class PersistentMap {
     if (report.validBytes < fileBytes) {
       await this.#backend.truncate(report.validBytes); // drop the torn tail
     }
-    if (this.#core.pendingSize() > 0) {
+    const header = this.#commitOps('copy');
+    if (header.length > 0) {
       // A new log: its header, durable at once.
-      const header = this.#core.takePending();
       await this.#backend.append(header, { sync: true });
       this.#logBytes += header.length;
     }
@@ -364,9 +368,10 @@ export class PersistentMap {
       const stored = this.#encode(value);
       const mark = this.#ops.mark();
       const bytes = this.#ops.put(key, stored, this.#bytesPrefix(stored));
-      if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+      const size = this.#core.oversize(this.#ops.since(mark));
+      if (size > 0) {
         this.#ops.rewind(mark);
-        throw invalidRange(`key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
+        throw invalidRange(recordTooLarge(bytes, size, this.#options.maxRecordSize));
       }
       this.#entries.set(key, stored);
       if (this.#frozen !== null) this.#frozen.delete(key);
@@ -424,31 +429,31 @@ export class PersistentMap {
       list.push([pair[0], this.#encode(pair[1])]);
     }
     if (list.length === 0) return undefined;
-    if (!this.#putBatch(list)) {
-      throw invalidRange(`the batch takes more than maxRecordSize (${this.#options.maxRecordSize}) bytes; split it`);
+    const size = this.#putBatch(list);
+    if (size > 0) {
+      throw invalidRange(`the batch would be a record of ${size} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
     }
     if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
     return this.#commit();
   }
 
   // Queues [key, stored] pairs as one BATCH record and puts them in memory;
-  // false (and nothing changed) if the record would exceed maxRecordSize.
+  // returns 0, or (and nothing changed) the size of the record if it would
+  // exceed maxRecordSize.
   #putBatch(list) {
     const mark = this.#ops.mark();
     this.#ops.batch(list.length);
-    let bytes = 5;
-    for (const [key, stored] of list) {
-      bytes += this.#ops.put(key, stored, this.#bytesPrefix(stored)) + BATCH_OP_OVERHEAD;
-    }
-    if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+    for (const [key, stored] of list) this.#ops.put(key, stored, this.#bytesPrefix(stored));
+    const size = this.#core.oversize(this.#ops.since(mark));
+    if (size > 0) {
       this.#ops.rewind(mark);
-      return false;
+      return size;
     }
     for (const [key, stored] of list) {
       this.#entries.set(key, stored);
       this.#frozen?.delete(key);
     }
-    return true;
+    return 0;
   }
 
   /** Deletes many keys as one atomic record; resolves to how many were there. */
@@ -466,11 +471,11 @@ export class PersistentMap {
     if (present.length === 0) return 0;
     const mark = this.#ops.mark();
     this.#ops.batch(present.length);
-    let bytes = 5;
-    for (const key of present) bytes += this.#ops.delete(key) + BATCH_OP_OVERHEAD;
-    if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+    for (const key of present) this.#ops.delete(key);
+    const size = this.#core.oversize(this.#ops.since(mark));
+    if (size > 0) {
       this.#ops.rewind(mark);
-      throw invalidRange(`the batch takes about ${bytes} bytes, more than maxRecordSize; split it`);
+      throw invalidRange(`the batch would be a record of ${size} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
     }
     for (const key of present) {
       this.#entries.delete(key);
@@ -526,7 +531,7 @@ export class PersistentMap {
     this.#checkWritable();
     if (list.length === 0) return 0;
     // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
-    if (units <= this.#options.maxRecordSize && this.#putBatch(list)) {
+    if (units <= this.#options.maxRecordSize && this.#putBatch(list) === 0) {
       if (this.#watched > 0) this.#emit('change', { type: 'setMany', keys: list.map(([k]) => k) });
       await this.#commit();
     } else {
@@ -542,13 +547,13 @@ export class PersistentMap {
     const ops = new OpWriter();
     for (let i = 0; i < list.length; i++) {
       const [key, stored] = list[i];
+      const mark = ops.mark();
       const bytes = ops.put(key, stored, this.#bytesPrefix(stored));
-      if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
-        throw csvError(lines[i], 0, `key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
-      }
+      const size = this.#core.oversize(ops.since(mark));
+      if (size > 0) throw csvError(lines[i], 0, recordTooLarge(bytes, size, this.#options.maxRecordSize));
     }
     this.#applyOps(); // earlier writes first
-    const refused = this.#core.apply(ops.take());
+    const refused = this.#core.commit(ops.take(), 'keep');
     if (refused !== null) throw statusError(refused, `internal error applying an import to ${this.#name}`);
     for (const [key, stored] of list) {
       this.#entries.set(key, stored);
@@ -726,11 +731,21 @@ export class PersistentMap {
       this.#compactWaiters.length > 0;
   }
 
+  // Applies the queued writes to the core for a read; their log bytes stay
+  // in the core until the next commit.
   #applyOps() {
-    if (this.#ops.empty) return;
-    const refused = this.#core.apply(this.#ops.take());
+    if (!this.#ops.empty) this.#commitOps('keep');
+  }
+
+  // Hands the queued writes to the core and takes its log bytes as
+  // Core.commit's `take` says (one call into WebAssembly); returns the
+  // bytes copied out.
+  #commitOps(take) {
+    const refused = this.#core.commit(this.#ops.take(), take);
     if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
     this.#appliedSeq = this.#seq;
+    this.#untaken = take === 'keep';
+    return this.#core.pending;
   }
 
   #settle(upto, error) {
@@ -745,13 +760,12 @@ export class PersistentMap {
   async #drain() {
     const strict = this.#options.durability === 'strict';
     while (this.#state === 'open') {
-      this.#applyOps();
       if (this.#snapshotCommit) {
         await this.#commitSnapshot();
         continue;
       }
-      if (this.#core.pendingSize() > 0) {
-        const bytes = this.#core.takePending();
+      const bytes = !this.#ops.empty || this.#untaken ? this.#commitOps('copy') : EMPTY;
+      if (bytes.length > 0) {
         const upto = this.#appliedSeq;
         try {
           await this.#backend.append(bytes, { sync: strict });
@@ -766,7 +780,7 @@ export class PersistentMap {
       this.#settle(this.#appliedSeq, null); // writes that changed nothing
       // A table backend holds only live rows: nothing to compact automatically.
       const auto = this.#options.compaction.auto && this.#backend.kind !== 'table' &&
-        this.#logBytes >= this.#noAutoCompactBelow && this.#core.shouldCompact();
+        this.#logBytes >= this.#noAutoCompactBelow && this.#core.compactDue;
       if (this.#compactWaiters.length > 0 || auto) {
         await this.#compactNow();
         continue;
@@ -791,8 +805,8 @@ export class PersistentMap {
   // Writes everything applied so far as one snapshot that replaces the log.
   async #commitSnapshot() {
     this.#snapshotCommit = false;
+    this.#commitOps('drop'); // these records reach the log inside the snapshot
     const upto = this.#appliedSeq;
-    this.#core.dropPending(); // these records reach the log inside the snapshot
     try {
       await this.#replaceLog();
     } catch (err) {
@@ -852,6 +866,7 @@ export class PersistentMap {
       this.#logBytes = bytes.length;
       this.#ops.take();
       this.#appliedSeq = this.#seq;
+      this.#untaken = true; // a log without a header gets one
       this.#forgetEntries();
       this.#settle(Infinity, error);
       this.#emit('change', { type: 'reload' });

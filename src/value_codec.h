@@ -4,19 +4,17 @@
 #ifndef PMAP_VALUE_CODEC_H_
 #define PMAP_VALUE_CODEC_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "status.h"
+#include "value_kind.h"
 
 namespace pmap {
 
-constexpr char kBytesTag = '\x01';
-
-// JSON value -> stored bytes. A binary json value becomes 0x01 + its bytes;
-// anything else its compact JSON text. InvalidArgument if the json holds
+// JSON value -> stored bytes. A binary json value becomes kBytesTag + its
+// bytes; anything else its compact JSON text. InvalidArgument if the json holds
 // text that is not valid UTF-8 (it could not be read back).
 Status EncodeValue(const nlohmann::json& value, std::string* out);
 // Stored bytes -> JSON value. Corruption if the bytes are neither.
