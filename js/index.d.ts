@@ -89,7 +89,7 @@ export interface OpenOptions<V = StoredValue> {
   durability?: 'relaxed' | 'strict';
   /** What to do with a damaged log. Default 'tolerate-torn-tail'. */
   recovery?: 'tolerate-torn-tail' | 'strict' | 'salvage';
-  /** Largest record (one set, or one setMany/deleteMany batch) in bytes. Default 64 MiB. */
+  /** Largest record payload (one set, or one setMany/deleteMany batch) in bytes, as docs/FORMAT.md counts it. Default 64 MiB. */
   maxRecordSize?: number;
   compaction?: CompactionOptions;
   /** Default: JSON values and Uint8Array. */
