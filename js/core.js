@@ -17,6 +17,8 @@ export function recoveryModeList(quote = "'") {
 }
 
 const EMPTY = new Uint8Array(0);
+// Commit memory up to this size is kept from one commit to the next.
+const KEEP_INPUT_BYTES = 1 << 20;
 
 let defaultModule = null;
 
@@ -83,10 +85,12 @@ export class Core {
     // Scratch memory for lookups: 16 bytes for the answer, then the key.
     this.scratch = 0;
     this.scratchSize = 0;
-    // Memory kept for the operation streams of commits; its first 16 bytes
-    // take a commit's answer.
+    // Memory kept for the operation streams of commits (up to
+    // KEEP_INPUT_BYTES); its first 16 bytes take a commit's answer.
     this.input = 0;
     this.inputSize = 0;
+    /** The log bytes the last commit copied out. */
+    this.pending = EMPTY;
     /** Whether the core asked to compact the log at its last commit, recovery or compaction. */
     this.compactDue = false;
   }
@@ -105,6 +109,14 @@ export class Core {
     }
     this.module.HEAPU8.set(ops, this.input + 16); // HEAPU8 read after _malloc, which may grow memory
     return this.input + 16;
+  }
+
+  // Frees the commit memory if a large stream grew it.
+  #trimInput() {
+    if (this.inputSize <= KEEP_INPUT_BYTES) return;
+    this.module._free(this.input);
+    this.input = 0;
+    this.inputSize = 0;
   }
 
   // Writes the UTF-8 of `key` into scratch memory; returns its byte length.
@@ -166,7 +178,7 @@ export class Core {
   /**
    * One call into WebAssembly: applies the operation stream `ops` (may be
    * empty), all or nothing, and takes the pending log bytes as `take` says:
-   * 'copy' (returned), 'drop' (forgotten; a snapshot will hold them) or
+   * 'copy' (into this.pending), 'drop' (forgotten; a snapshot will hold them) or
    * 'keep' (left in the core for a later commit). Returns null on
    * success, with the bytes in this.pending (empty unless copied) and
    * this.compactDue set; else the status ({ok, code, message}) of the
@@ -175,25 +187,31 @@ export class Core {
   commit(ops, take) {
     const at = this.#putOps(ops);
     const out = this.input;
-    if (!this.engine.commit(at, ops.length, take !== 'keep', out)) return this.engine.lastStatus();
+    const ok = this.engine.commit(at, ops.length, take !== 'keep', out);
     const m = this.module;
     const answer = m.HEAPU32;
     const i = out >>> 2;
     const start = answer[i];
-    this.pending = take === 'copy' ? m.HEAPU8.slice(start, start + answer[i + 1]) : EMPTY;
-    this.compactDue = answer[i + 2] !== 0;
-    return null;
+    if (ok) {
+      this.pending = take === 'copy' ? m.HEAPU8.slice(start, start + answer[i + 1]) : EMPTY;
+      this.compactDue = answer[i + 2] !== 0;
+    }
+    this.#trimInput();
+    return ok ? null : this.engine.lastStatus();
   }
 
   /**
-   * The payload size of the first record the operation stream `ops` would
-   * make that is larger than maxRecordSize, or 0 if every one fits. The
-   * core sizes records (src/record_size.h); operations short enough that
-   * no encoding can make them too large are answered without asking it.
+   * The payload size of the first record that the operations an OpWriter
+   * holds since `mark` would make that is larger than maxRecordSize, or 0
+   * if every one fits. The core sizes records (src/record_size.h);
+   * operations short enough that no encoding can make them too large are
+   * answered without asking it (and without a view of them).
    */
-  oversize(ops) {
-    if (ops.length + this.module.maxPayloadExcess <= this.maxRecordSize) return 0;
+  oversize(writer, mark) {
+    if (writer.mark() - mark + this.module.maxPayloadExcess <= this.maxRecordSize) return 0;
+    const ops = writer.since(mark);
     const n = this.engine.oversize(this.#putOps(ops), ops.length);
+    this.#trimInput();
     if (n < 0) throw statusError(this.engine.lastStatus(), 'internal error sizing a write');
     return n;
   }

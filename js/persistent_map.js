@@ -368,7 +368,7 @@ export class PersistentMap {
       const stored = this.#encode(value);
       const mark = this.#ops.mark();
       const bytes = this.#ops.put(key, stored, this.#bytesPrefix(stored));
-      const size = this.#core.oversize(this.#ops.since(mark));
+      const size = this.#core.oversize(this.#ops, mark);
       if (size > 0) {
         this.#ops.rewind(mark);
         throw invalidRange(recordTooLarge(bytes, size, this.#options.maxRecordSize));
@@ -444,7 +444,7 @@ export class PersistentMap {
     const mark = this.#ops.mark();
     this.#ops.batch(list.length);
     for (const [key, stored] of list) this.#ops.put(key, stored, this.#bytesPrefix(stored));
-    const size = this.#core.oversize(this.#ops.since(mark));
+    const size = this.#core.oversize(this.#ops, mark);
     if (size > 0) {
       this.#ops.rewind(mark);
       return size;
@@ -472,7 +472,7 @@ export class PersistentMap {
     const mark = this.#ops.mark();
     this.#ops.batch(present.length);
     for (const key of present) this.#ops.delete(key);
-    const size = this.#core.oversize(this.#ops.since(mark));
+    const size = this.#core.oversize(this.#ops, mark);
     if (size > 0) {
       this.#ops.rewind(mark);
       throw invalidRange(`the batch would be a record of ${size} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
@@ -549,7 +549,7 @@ export class PersistentMap {
       const [key, stored] = list[i];
       const mark = ops.mark();
       const bytes = ops.put(key, stored, this.#bytesPrefix(stored));
-      const size = this.#core.oversize(ops.since(mark));
+      const size = this.#core.oversize(ops, mark);
       if (size > 0) throw csvError(lines[i], 0, recordTooLarge(bytes, size, this.#options.maxRecordSize));
     }
     this.#applyOps(); // earlier writes first

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PersistentMap } from '../../js/index.js';
-import { loadCore } from '../../js/core.js';
+import { Core, RECOVERY_MODES, loadCore } from '../../js/core.js';
 
 let dir;
 let file;
@@ -102,5 +102,26 @@ describe('calls into WebAssembly', () => {
     await map.setMany([['d', 5], ['e', 6]]);
     expect(calls).toEqual(['commit']);
     await map.close();
+  });
+});
+
+describe('recovery modes', () => {
+  const options = (recovery) => ({ maxRecordSize: MAX, recovery, compaction: { ratio: 2, minBytes: 0, auto: false } });
+
+  test('the core parses every name JavaScript accepts', async () => {
+    const module = await loadCore();
+    for (const mode of RECOVERY_MODES) {
+      const core = new Core(module, options(mode));
+      expect(core.recover(new Uint8Array(0)).ok).toBe(true);
+      core.delete();
+    }
+  });
+
+  test('the core refuses a name it does not know, naming the known ones', async () => {
+    const core = new Core(await loadCore(), options('Strict'));
+    expect(core.recover(new Uint8Array(0))).toMatchObject({
+      ok: false, code: 'INVALID', message: "unknown recovery mode 'Strict' (tolerate-torn-tail, strict or salvage)",
+    });
+    core.delete();
   });
 });
