@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "recovery_mode.h"
 
 namespace {
 
@@ -99,8 +100,9 @@ std::string GlobalHelp() {
     line.resize(30, ' ');
     u += line + c.summary + "\n";
   }
-  u += "\noptions:\n"
-       "  --recovery=MODE   tolerate-torn-tail (default), strict or salvage\n";
+  u += std::string("\noptions:\n  --recovery=MODE   ") +
+       pmap::RecoveryModeNames() + " (default " +
+       pmap::RecoveryModeName(pmap::RecoveryMode::kTolerateTornTail) + ")\n";
   u += std::string("  --help, -h        usage (") + kProgram +
        " help COMMAND for one command)\n";
   u += "  --                end of options (for keys that start with --)\n"
@@ -192,8 +194,8 @@ int main(int argc, char** argv) {
     if (command->recovery && opt.compare(0, kRecovery.size(), kRecovery) == 0) {
       if (!pmap::ParseRecoveryMode(opt.substr(kRecovery.size()),
                                    &inv.recovery)) {
-        return Usage("unknown recovery mode in '" + opt +
-                         "' (tolerate-torn-tail, strict or salvage)",
+        return Usage("unknown recovery mode in '" + opt + "' (" +
+                         pmap::RecoveryModeNames() + ")",
                      usage);
       }
     } else if (command->neutralize && opt == "--neutralize-formulas") {

@@ -1,13 +1,24 @@
 // Loads the WebAssembly core and wraps its Engine so the rest of js/ deals
-// in Uint8Arrays. Bytes cross into WebAssembly once per batch (an operation
-// stream built by OpWriter, js/op_writer.js) and out once per batch
-// (pending log bytes).
+// in Uint8Arrays. A group commit is one call into WebAssembly: the
+// operation stream built by OpWriter (js/op_writer.js, src/op_stream.h) goes
+// in, the pending log bytes and whether to compact come out.
 
 import createPmapCore from './wasm/pmap_core.mjs';
-import { PersistentMapError } from './errors.js';
+import { PersistentMapError, statusError } from './errors.js';
 import { decodeText, encoder, textDecoder } from './utf8.js';
-import { RECOVERY_MODES } from './map/options.js';
 
+/** The recovery modes' names (src/recovery_mode.h), the default first. */
+export const RECOVERY_MODES = Object.freeze(['tolerate-torn-tail', 'strict', 'salvage']);
+
+/** The names for messages: "'tolerate-torn-tail', 'strict' or 'salvage'" (each in `quote`). */
+export function recoveryModeList(quote = "'") {
+  const quoted = RECOVERY_MODES.map((m) => `${quote}${m}${quote}`);
+  return `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
+}
+
+const EMPTY = new Uint8Array(0);
+// Commit memory up to this size is kept from one commit to the next.
+const KEEP_INPUT_BYTES = 1 << 20;
 
 let defaultModule = null;
 
@@ -49,11 +60,6 @@ export async function loadCore(wasm = {}) {
   return promise;
 }
 
-// The order of pmap::RecoveryMode in src/log_reader.h.
-function recoveryModeIndex(mode) {
-  return RECOVERY_MODES.indexOf(mode);
-}
-
 /**
  * Copies `bytes` into WebAssembly memory and calls fn(pointer, length); the
  * copy is freed when fn returns.
@@ -73,11 +79,44 @@ export function withWasmBytes(module, bytes, fn) {
 export class Core {
   constructor(module, { maxRecordSize, recovery, compaction }) {
     this.module = module;
-    this.engine = new module.Engine(maxRecordSize, recoveryModeIndex(recovery), compaction.ratio,
+    this.engine = new module.Engine(maxRecordSize, recovery, compaction.ratio,
       compaction.minBytes, compaction.auto);
+    this.maxRecordSize = maxRecordSize;
     // Scratch memory for lookups: 16 bytes for the answer, then the key.
     this.scratch = 0;
     this.scratchSize = 0;
+    // Memory kept for the operation streams of commits (up to
+    // KEEP_INPUT_BYTES); its first 16 bytes take a commit's answer.
+    this.input = 0;
+    this.inputSize = 0;
+    /** The log bytes the last commit copied out. */
+    this.pending = EMPTY;
+    /** Whether the core asked to compact the log at its last commit, recovery or compaction. */
+    this.compactDue = false;
+  }
+
+  // Copies `ops` into the commit memory; returns their address.
+  #putOps(ops) {
+    const need = 16 + ops.length;
+    if (need > this.inputSize) {
+      const m = this.module;
+      const size = Math.max(1 << 12, need * 2);
+      const ptr = m._malloc(size) >>> 0;
+      if (ptr === 0) throw new PersistentMapError('IO', `out of WebAssembly memory for ${ops.length} bytes of writes`);
+      if (this.input !== 0) m._free(this.input);
+      this.input = ptr;
+      this.inputSize = size;
+    }
+    this.module.HEAPU8.set(ops, this.input + 16); // HEAPU8 read after _malloc, which may grow memory
+    return this.input + 16;
+  }
+
+  // Frees the commit memory if a large stream grew it.
+  #trimInput() {
+    if (this.inputSize <= KEEP_INPUT_BYTES) return;
+    this.module._free(this.input);
+    this.input = 0;
+    this.inputSize = 0;
   }
 
   // Writes the UTF-8 of `key` into scratch memory; returns its byte length.
@@ -131,33 +170,50 @@ export class Core {
   }
 
   recover(bytes) {
-    return this.#withBytes(bytes, (p, n) => this.engine.recover(p, n));
+    const report = this.#withBytes(bytes, (p, n) => this.engine.recover(p, n));
+    this.compactDue = report.shouldCompact;
+    return report;
   }
 
-  /** Applies an operation stream; returns null, or the status ({ok, code, message}) of the refusal. */
-  apply(ops) {
-    const ok = this.#withBytes(ops, (p, n) => this.engine.apply(p, n));
+  /**
+   * One call into WebAssembly: applies the operation stream `ops` (may be
+   * empty), all or nothing, and takes the pending log bytes as `take` says:
+   * 'copy' (into this.pending), 'drop' (forgotten; a snapshot will hold them) or
+   * 'keep' (left in the core for a later commit). Returns null on
+   * success, with the bytes in this.pending (empty unless copied) and
+   * this.compactDue set; else the status ({ok, code, message}) of the
+   * refusal, and nothing changed.
+   */
+  commit(ops, take) {
+    const at = this.#putOps(ops);
+    const out = this.input;
+    const ok = this.engine.commit(at, ops.length, take !== 'keep', out);
+    const m = this.module;
+    const answer = m.HEAPU32;
+    const i = out >>> 2;
+    const start = answer[i];
+    if (ok) {
+      this.pending = take === 'copy' ? m.HEAPU8.slice(start, start + answer[i + 1]) : EMPTY;
+      this.compactDue = answer[i + 2] !== 0;
+    }
+    this.#trimInput();
     return ok ? null : this.engine.lastStatus();
   }
 
-  pendingSize() {
-    return this.engine.pendingSize();
-  }
-
-  /** The pending log bytes (a copy), which the core forgets. */
-  takePending() {
-    const n = this.engine.pendingSize();
-    const at = this.engine.takePending();
-    return this.module.HEAPU8.slice(at, at + n);
-  }
-
-  /** Forgets the pending log bytes without copying them out. */
-  dropPending() {
-    this.engine.takePending();
-  }
-
-  shouldCompact() {
-    return this.engine.shouldCompact();
+  /**
+   * The payload size of the first record that the operations an OpWriter
+   * holds since `mark` would make that is larger than maxRecordSize, or 0
+   * if every one fits. The core sizes records (src/record_size.h);
+   * operations short enough that no encoding can make them too large are
+   * answered without asking it (and without a view of them).
+   */
+  oversize(writer, mark) {
+    if (writer.mark() - mark + this.module.maxPayloadExcess <= this.maxRecordSize) return 0;
+    const ops = writer.since(mark);
+    const n = this.engine.oversize(this.#putOps(ops), ops.length);
+    this.#trimInput();
+    if (n < 0) throw statusError(this.engine.lastStatus(), 'internal error sizing a write');
+    return n;
   }
 
   encodeSnapshot() {
@@ -165,7 +221,7 @@ export class Core {
   }
 
   snapshotInstalled() {
-    this.engine.snapshotInstalled();
+    this.compactDue = this.engine.snapshotInstalled();
   }
 
   size() {
@@ -246,7 +302,9 @@ export class Core {
 
   delete() {
     if (this.scratch !== 0) this.module._free(this.scratch);
+    if (this.input !== 0) this.module._free(this.input);
     this.scratch = 0;
+    this.input = 0;
     this.engine.delete();
   }
 }

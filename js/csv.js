@@ -12,12 +12,12 @@
 // of text or bytes and keeps only the current record besides its result.
 
 import { invalidType } from './errors.js';
+import { BYTES_TAG } from './codec.js';
 
 const COMMA = 44;
 const QUOTE = 34;
 const CR = 13;
 const LF = 10;
-const BYTES_TAG = 1;
 const NEEDS_QUOTES = /[",\r\n]/;
 const FORMULA_START = /^[=+\-@\t\r]/;
 const CHUNK_CHARS = 1 << 16;

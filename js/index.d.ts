@@ -90,7 +90,7 @@ export interface OpenOptions<V = StoredValue> {
   /** What to do with a damaged log. Default 'tolerate-torn-tail'. */
   recovery?: 'tolerate-torn-tail' | 'strict' | 'salvage';
   /**
-   * Largest record (one set, or one setMany/deleteMany batch) in bytes. Default 64 MiB, at most 1 GiB.
+   * Largest record payload (one set, or one setMany/deleteMany batch) in bytes, as docs/FORMAT.md counts it. Default 64 MiB, at most 1 GiB.
    * Opening a store that holds a larger record (written with a larger limit) rejects with a
    * RangeError (code 'INVALID') naming the record and its size, and changes nothing.
    */

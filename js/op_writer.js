@@ -1,5 +1,5 @@
-// OpWriter: the operation stream (wasm/bindings.cc) that carries a group
-// of writes into the WebAssembly core in one piece.
+// OpWriter: the operation stream (specified in src/op_stream.h) that
+// carries a group of writes into the WebAssembly core in one piece.
 
 import { NodeBuffer, encoder, utf8Write } from './utf8.js';
 
@@ -7,7 +7,7 @@ import { NodeBuffer, encoder, utf8Write } from './utf8.js';
 // than a call into the runtime.
 const SHORT_STRING = 32;
 
-/** Builds the operation stream documented in wasm/bindings.cc. */
+/** Builds the operation stream specified in src/op_stream.h. */
 export class OpWriter {
   constructor() {
     this.#use(new Uint8Array(1 << 16));
@@ -95,6 +95,11 @@ export class OpWriter {
 
   mark() {
     return this.pos;
+  }
+
+  /** The stream written since `mark` (a view, valid until the next write). */
+  since(mark) {
+    return this.buf.subarray(mark, this.pos);
   }
 
   rewind(mark) {

@@ -22,9 +22,10 @@ import { StoredForm } from './map/stored_form.js';
 
 export { registerBackend, setAutoBackend } from './map/registry.js';
 
-// Record header (9) + the key-length varint (up to 5) of a PUT.
-const PUT_OVERHEAD = 14;
-const BATCH_OP_OVERHEAD = 11;
+// The message for a put whose record the core refused as too large.
+function recordTooLarge(bytes, size, max) {
+  return `key and value take ${bytes} bytes, more than maxRecordSize (${max}) allows: their record would take ${size} bytes`;
+}
 
 const CONSTRUCT = Symbol('construct');
 
@@ -180,9 +181,10 @@ export class PersistentMap {
       const ops = this.#driver.ops;
       const mark = ops.mark();
       const bytes = ops.put(key, stored, this.#form.bytesPrefix(stored));
-      if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+      const size = this.#core.oversize(ops, mark);
+      if (size > 0) {
         ops.rewind(mark);
-        throw invalidRange(`key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
+        throw invalidRange(recordTooLarge(bytes, size, this.#options.maxRecordSize));
       }
       this.#cache.put(key, stored);
     } catch (err) {
@@ -239,28 +241,28 @@ export class PersistentMap {
       list.push([pair[0], this.#form.encode(pair[1])]);
     }
     if (list.length === 0) return this.#driver.commit();
-    if (!this.#putBatch(list)) {
-      throw invalidRange(`the batch takes more than maxRecordSize (${this.#options.maxRecordSize}) bytes; split it`);
+    const size = this.#putBatch(list);
+    if (size > 0) {
+      throw invalidRange(`the batch would be a record of ${size} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
     }
     return this.#written({ type: 'setMany', keys: list }, true);
   }
 
   // Queues [key, stored] pairs as one BATCH record and puts them in the
-  // cache; false (and nothing changed) if the record would exceed maxRecordSize.
+  // cache; returns 0, or (and nothing changed) the size of the record if it
+  // would exceed maxRecordSize.
   #putBatch(list) {
     const ops = this.#driver.ops;
     const mark = ops.mark();
     ops.batch(list.length);
-    let bytes = 5;
-    for (const [key, stored] of list) {
-      bytes += ops.put(key, stored, this.#form.bytesPrefix(stored)) + BATCH_OP_OVERHEAD;
-    }
-    if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+    for (const [key, stored] of list) ops.put(key, stored, this.#form.bytesPrefix(stored));
+    const size = this.#core.oversize(ops, mark);
+    if (size > 0) {
       ops.rewind(mark);
-      return false;
+      return size;
     }
     for (const [key, stored] of list) this.#cache.put(key, stored);
-    return true;
+    return 0;
   }
 
   /** Deletes many keys as one atomic record; resolves to how many were there. */
@@ -282,11 +284,11 @@ export class PersistentMap {
     const ops = this.#driver.ops;
     const mark = ops.mark();
     ops.batch(present.length);
-    let bytes = 5;
-    for (const key of present) bytes += ops.delete(key) + BATCH_OP_OVERHEAD;
-    if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
+    for (const key of present) ops.delete(key);
+    const size = this.#core.oversize(ops, mark);
+    if (size > 0) {
       ops.rewind(mark);
-      throw invalidRange(`the batch takes about ${bytes} bytes, more than maxRecordSize; split it`);
+      throw invalidRange(`the batch would be a record of ${size} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
     }
     for (const key of present) this.#cache.delete(key);
     await this.#written({ type: 'deleteMany', keys: present });
@@ -344,7 +346,7 @@ export class PersistentMap {
       return 0;
     }
     // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
-    if (units <= this.#options.maxRecordSize && this.#putBatch(list)) {
+    if (units <= this.#options.maxRecordSize && this.#putBatch(list) === 0) {
       await this.#written({ type: 'setMany', keys: list }, true);
     } else {
       await this.#putViaSnapshot(list, lines);
@@ -358,10 +360,10 @@ export class PersistentMap {
     const ops = new OpWriter();
     for (let i = 0; i < list.length; i++) {
       const [key, stored] = list[i];
+      const mark = ops.mark();
       const bytes = ops.put(key, stored, this.#form.bytesPrefix(stored));
-      if (bytes + PUT_OVERHEAD > this.#options.maxRecordSize) {
-        throw csvError(lines[i], 0, `key and value take ${bytes} bytes, more than maxRecordSize (${this.#options.maxRecordSize})`);
-      }
+      const size = this.#core.oversize(ops, mark);
+      if (size > 0) throw csvError(lines[i], 0, recordTooLarge(bytes, size, this.#options.maxRecordSize));
     }
     const done = this.#driver.commitViaSnapshot(ops.take());
     for (const [key, stored] of list) this.#cache.put(key, stored);

@@ -30,8 +30,9 @@ cmake --build build-tsan -j"$jobs" --target pmap_tests
 echo "== libFuzzer harnesses, ${PMAP_FUZZ_SECONDS:-60} s each"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPMAP_BUILD_FUZZ=ON -DPMAP_BUILD_TESTS=OFF -DPMAP_BUILD_BENCH=OFF >/dev/null
-cmake --build build-fuzz -j"$jobs" --target replay_fuzz csv_fuzz
-for harness in replay_fuzz csv_fuzz; do
+harnesses=(replay_fuzz csv_fuzz op_stream_fuzz)
+cmake --build build-fuzz -j"$jobs" --target "${harnesses[@]}"
+for harness in "${harnesses[@]}"; do
   corpus=$(mktemp -d)
   cp fuzz/corpus/"${harness%_fuzz}"/* "$corpus"/
   build-fuzz/"$harness" -max_total_time="${PMAP_FUZZ_SECONDS:-60}" -max_len=4096 \

@@ -1,6 +1,6 @@
-// When to rewrite the log as a snapshot of the live entries: the rule of
-// indexmap_store. Compact when the log holds at least `min_log_bytes` and its
-// records outnumber the live entries by `ratio` or more.
+// When to rewrite the log as a snapshot of the live entries. Compact when
+// the log holds at least `min_log_bytes` and its records outnumber the live
+// entries by `ratio` or more.
 #ifndef PMAP_COMPACTION_POLICY_H_
 #define PMAP_COMPACTION_POLICY_H_
 

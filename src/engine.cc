@@ -2,8 +2,9 @@
 
 #include <utility>
 
-#include "coding.h"
 #include "log_writer.h"
+#include "record_ops.h"
+#include "record_size.h"
 
 namespace pmap {
 
@@ -53,43 +54,24 @@ Status Engine::Recover(std::string_view file, RecoveryReport* report) {
 
 void Engine::ApplyRecord(uint8_t type, std::string_view payload) {
   // The reader has validated the payload.
-  switch (type) {
-    case log::kPut: {
-      uint32_t key_len = 0;
-      GetVarint32(&payload, &key_len);
-      index_.Put(payload.substr(0, key_len), payload.substr(key_len));
-      ++total_records_;
-      break;
-    }
-    case log::kDelete:
-      index_.Erase(payload);
-      ++total_records_;
-      break;
-    case log::kClear:
-      index_.Clear();
-      ++total_records_;
-      break;
-    case log::kBatch: {
-      uint32_t count = 0;
-      ParseBatchCount(&payload, &count);
-      WriteBatch::Iterate(
-          payload, count,
-          [this](std::string_view k, std::string_view v) { index_.Put(k, v); },
-          [this](std::string_view k) { index_.Erase(k); });
-      total_records_ += count;
-      break;
-    }
-  }
+  ForEachRecordOp(
+      type, payload,
+      [this](std::string_view k, std::string_view v) {
+        index_.Put(k, v);
+        ++total_records_;
+      },
+      [this](std::string_view k) {
+        index_.Erase(k);
+        ++total_records_;
+      },
+      [this]() {
+        index_.Clear();
+        ++total_records_;
+      });
 }
 
 Status Engine::CheckSize(size_t payload_size) const {
-  if (payload_size > options_.max_record_size) {
-    return Status::InvalidArgument(
-        "record of " + std::to_string(payload_size) +
-        " bytes exceeds the maximum record size of " +
-        std::to_string(options_.max_record_size) + " bytes");
-  }
-  return Status::OK();
+  return log::CheckRecordSize(payload_size, options_.max_record_size);
 }
 
 Status Engine::Put(std::string_view key, std::string_view value) {
@@ -102,7 +84,7 @@ Status Engine::Put(std::string_view key, std::string_view value) {
 }
 
 Status Engine::Delete(std::string_view key, bool* existed) {
-  Status s = CheckSize(key.size());
+  Status s = CheckSize(log::DeletePayloadSize(key));
   if (!s.ok()) return s;
   const bool found = index_.Erase(key);
   if (existed != nullptr) *existed = found;
@@ -161,8 +143,8 @@ EngineStats Engine::stats() const {
 }
 
 bool Engine::ShouldCompact() const {
-  return options_.compaction.ShouldCompact(
-      total_records_, index_.size(), taken_log_bytes_ + pending_.size());
+  return options_.compaction.ShouldCompact(total_records_, index_.size(),
+                                           taken_log_bytes_ + pending_.size());
 }
 
 std::string Engine::EncodeSnapshot(Snapshot* info) const {
@@ -174,7 +156,8 @@ std::string Engine::EncodeSnapshot(Snapshot* info) const {
 
 void Engine::SnapshotInstalled(const Snapshot& snapshot) {
   generation_ = snapshot.generation;
-  total_records_ = snapshot.records + (total_records_ - snapshot.records_at_start);
+  total_records_ =
+      snapshot.records + (total_records_ - snapshot.records_at_start);
   // Nothing was taken while the snapshot was stored (see engine.h), so the
   // log is now exactly the snapshot.
   taken_log_bytes_ = snapshot.bytes;

@@ -10,31 +10,6 @@
 
 namespace pmap {
 
-bool ParseRecoveryMode(std::string_view name, RecoveryMode* mode) {
-  if (name == "tolerate-torn-tail") {
-    *mode = RecoveryMode::kTolerateTornTail;
-  } else if (name == "strict") {
-    *mode = RecoveryMode::kStrict;
-  } else if (name == "salvage") {
-    *mode = RecoveryMode::kSalvage;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-const char* RecoveryModeName(RecoveryMode mode) {
-  switch (mode) {
-    case RecoveryMode::kTolerateTornTail:
-      return "tolerate-torn-tail";
-    case RecoveryMode::kStrict:
-      return "strict";
-    case RecoveryMode::kSalvage:
-      return "salvage";
-  }
-  return "?";
-}
-
 bool IsValidPayload(uint8_t type, std::string_view payload) {
   switch (type) {
     case log::kPut: {
@@ -90,7 +65,8 @@ Status LogReader::ReadHeader(uint64_t* generation) {
     Fail(Status::Corruption("not a persistent-map log (bad magic number)"));
     return status_;
   }
-  uint32_t stored = crc32c::Unmask(DecodeFixed32(h + log::kFileHeaderChecksumOffset));
+  uint32_t stored =
+      crc32c::Unmask(DecodeFixed32(h + log::kFileHeaderChecksumOffset));
   if (stored != crc32c::Value(h, log::kFileHeaderChecksumOffset)) {
     Fail(Status::Corruption("file header has a bad checksum"));
     return status_;
@@ -129,19 +105,21 @@ const char* LogReader::CheckRecordAt(size_t offset, size_t* record_size) const {
   if (crc32c::Value(rec + 8, 1 + static_cast<size_t>(length)) != expected) {
     return "bad checksum";
   }
-  if (!IsValidPayload(type, std::string_view(rec + log::kRecordHeaderSize, length))) {
+  if (!IsValidPayload(type,
+                      std::string_view(rec + log::kRecordHeaderSize, length))) {
     return "malformed payload";
   }
   *record_size = log::kRecordHeaderSize + static_cast<size_t>(length);
   return nullptr;
 }
 
-LogReader::Scan LogReader::FindNextValidRecord(size_t from, size_t* found) const {
+LogReader::Scan LogReader::FindNextValidRecord(size_t from,
+                                               size_t* found) const {
   // Checksumming candidates is bounded so that a huge garbage tail cannot
   // make an open take quadratic time; giving up is reported as corruption.
-  uint64_t budget = 64 * static_cast<uint64_t>(file_.size() - from) + (16u << 20);
-  for (size_t p = from + 1;
-       p + log::kRecordHeaderSize <= file_.size(); ++p) {
+  uint64_t budget =
+      64 * static_cast<uint64_t>(file_.size() - from) + (16u << 20);
+  for (size_t p = from + 1; p + log::kRecordHeaderSize <= file_.size(); ++p) {
     const char* rec = file_.data() + p;
     const auto type = static_cast<uint8_t>(rec[8]);
     if (type == 0 || type > log::kMaxRecordType) continue;
@@ -269,8 +247,8 @@ bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
     }
     if (mode_ == RecoveryMode::kTolerateTornTail) {
       Fail(Status::Corruption(
-          where + " is damaged (" + why + ") and valid records follow at byte " +
-          std::to_string(next) +
+          where + " is damaged (" + why +
+          ") and valid records follow at byte " + std::to_string(next) +
           "; this is not a torn tail. Open with recovery mode 'salvage' to "
           "skip damaged records"));
       return false;

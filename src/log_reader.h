@@ -9,19 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "recovery_mode.h"
 #include "status.h"
 
 namespace pmap {
-
-enum class RecoveryMode {
-  kTolerateTornTail,  // drop a damaged tail; damage before valid data fails
-  kStrict,            // any damage fails
-  kSalvage,           // skip every damaged region, report each
-};
-
-// Parses "tolerate-torn-tail" | "strict" | "salvage".
-bool ParseRecoveryMode(std::string_view name, RecoveryMode* mode);
-const char* RecoveryModeName(RecoveryMode mode);
 
 // A byte range [begin, end) of the file that was not replayed.
 struct DamagedRange {

@@ -5,6 +5,7 @@
 #include "coding.h"
 #include "crc32c.h"
 #include "log_format.h"
+#include "record_size.h"
 
 namespace pmap {
 namespace log {
@@ -45,11 +46,6 @@ void AppendFileHeader(uint64_t generation, std::string* out) {
                                              kFileHeaderChecksumOffset)));
 }
 
-size_t PutPayloadSize(std::string_view key, std::string_view value) {
-  return VarintLength(static_cast<uint32_t>(key.size())) + key.size() +
-         value.size();
-}
-
 void AppendPut(std::string_view key, std::string_view value, std::string* out) {
   size_t start = BeginRecord(kPut, PutPayloadSize(key, value), out);
   PutVarint32(out, static_cast<uint32_t>(key.size()));
@@ -59,7 +55,7 @@ void AppendPut(std::string_view key, std::string_view value, std::string* out) {
 }
 
 void AppendDelete(std::string_view key, std::string* out) {
-  size_t start = BeginRecord(kDelete, key.size(), out);
+  size_t start = BeginRecord(kDelete, DeletePayloadSize(key), out);
   out->append(key);
   FinishRecord(start, out);
 }

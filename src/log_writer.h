@@ -14,10 +14,6 @@ namespace log {
 
 void AppendFileHeader(uint64_t generation, std::string* out);
 
-// Payload sizes, for checking against the maximum record size before
-// anything is encoded.
-size_t PutPayloadSize(std::string_view key, std::string_view value);
-
 void AppendPut(std::string_view key, std::string_view value, std::string* out);
 void AppendDelete(std::string_view key, std::string* out);
 void AppendClear(std::string* out);

@@ -4,23 +4,21 @@
 #ifndef PMAP_VALUE_CODEC_H_
 #define PMAP_VALUE_CODEC_H_
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "status.h"
+#include "value_kind.h"
 
 namespace pmap {
-
-constexpr char kBytesTag = '\x01';
 
 // The deepest nesting of arrays and objects a value may have ([] is 1 deep,
 // [[]] 2). Deeper values are refused, here and by the JavaScript codec, so
 // that no reader has to recurse deeper (docs/FORMAT.md, "Value encoding").
 constexpr size_t kMaxValueDepth = 1000;
 
-// JSON value -> stored bytes. A binary json value becomes 0x01 + its bytes;
+// JSON value -> stored bytes. A binary json value becomes kBytesTag + its bytes;
 // anything else its compact JSON text. InvalidArgument if the json holds
 // text that is not valid UTF-8 (it could not be read back) or nests deeper
 // than kMaxValueDepth; *out is unchanged then.

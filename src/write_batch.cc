@@ -1,5 +1,7 @@
 #include "write_batch.h"
 
+#include "record_size.h"
+
 namespace pmap {
 
 void WriteBatch::Put(std::string_view key, std::string_view value) {
@@ -24,7 +26,7 @@ void WriteBatch::Clear() {
 }
 
 size_t WriteBatch::PayloadSize() const {
-  return VarintLength(count_) + ops_.size();
+  return log::BatchPayloadSize(count_, ops_.size());
 }
 
 bool ParseBatchCount(std::string_view* payload, uint32_t* count) {

@@ -1,4 +1,4 @@
-// Many readers while writers write (the crate used DashMap for this); run
+// Many readers while writers write; run
 // under ThreadSanitizer by scripts/test.sh.
 #include <atomic>
 #include <thread>

@@ -9,6 +9,7 @@
 #include "log_format.h"
 #include "log_writer.h"
 #include "native/store.h"
+#include "record_size.h"
 #include "test_util.h"
 
 namespace pmap {

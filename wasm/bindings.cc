@@ -1,27 +1,25 @@
 // embind bindings of the core Engine for the JavaScript API (js/core.js).
-// Thin by design: no logic beyond moving bytes.
+// Thin by design: they move bytes and numbers; the rules live in src/.
 //
-// Bytes in: JavaScript writes a batch of operations into memory it got from
-// _malloc and passes (pointer, length) once per batch. The operation stream,
-// little-endian:
-//   u8 1 PUT     u32 key length, key, u32 value length, value
-//   u8 2 DELETE  u32 key length, key
-//   u8 3 CLEAR
-//   u8 4 BATCH   u32 count, then count PUT/DELETE operations (one record)
-// Bytes out: a method fills a member buffer and returns a typed_memory_view
-// of it, which JavaScript copies at once (the view dies with the next call
-// that may grow memory).
+// Bytes in: JavaScript writes a group of writes as an operation stream
+// (src/op_stream.h) into memory it got from _malloc and passes (pointer,
+// length) once per group commit, in the same call that hands back the log
+// bytes and says whether to compact. Bytes out: a method either returns a
+// typed_memory_view of a member buffer or writes the address and length of
+// one into memory JavaScript gave it; JavaScript copies the bytes at once
+// (they are valid until the next call that may grow memory).
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
-#include "coding.h"
 #include "engine.h"
 #include "json_text.h"
+#include "op_stream.h"
+#include "recovery_mode.h"
+#include "value_kind.h"
 
 namespace pmap {
 namespace {
@@ -36,78 +34,27 @@ val StatusVal(const Status& s) {
   return out;
 }
 
-// Parses one PUT/DELETE body after its kind byte.
-bool ReadKeyValue(std::string_view* in, bool with_value, std::string_view* key,
-                  std::string_view* value) {
-  if (in->size() < 4) return false;
-  uint32_t klen = DecodeFixed32(in->data());
-  in->remove_prefix(4);
-  if (klen > in->size()) return false;
-  *key = in->substr(0, klen);
-  in->remove_prefix(klen);
-  if (!with_value) return true;
-  if (in->size() < 4) return false;
-  uint32_t vlen = DecodeFixed32(in->data());
-  in->remove_prefix(4);
-  if (vlen > in->size()) return false;
-  *value = in->substr(0, vlen);
-  in->remove_prefix(vlen);
-  return true;
+uint32_t Address(const void* p) {
+  return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p));
 }
 
-// UTF-16 length of valid UTF-8, or -1 if it is not valid UTF-8.
-int64_t Utf16Length(std::string_view s) {
-  int64_t units = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    // ASCII, eight bytes at a time: most keys and JSON texts are ASCII.
-    // (memcpy compiles to one load; DecodeFixed64 to eight in WebAssembly.)
-    uint64_t word;
-    if (i + 8 <= s.size() && (std::memcpy(&word, s.data() + i, 8), (word & 0x8080808080808080ull) == 0)) {
-      units += 8;
-      i += 8;
-      continue;
-    }
-    const auto c = static_cast<uint8_t>(s[i]);
-    int extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++units;
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      extra = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      extra = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return -1;
-    }
-    if (i + extra >= s.size()) return -1;
-    for (int k = 1; k <= extra; ++k) {
-      const auto cc = static_cast<uint8_t>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return -1;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static const uint32_t kMin[4] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return -1;
-    units += cp >= 0x10000 ? 2 : 1;
-    i += extra + 1;
-  }
-  return units;
+std::string_view Bytes(uintptr_t ptr, size_t len) {
+  return std::string_view(reinterpret_cast<const char*>(ptr), len);
 }
 
 class WasmEngine {
  public:
-  WasmEngine(uint32_t max_record_size, int recovery, double ratio, double min_bytes,
-             bool automatic) {
+  // `recovery` is a mode's name (src/recovery_mode.h); an unknown name
+  // makes Recover() fail with InvalidArgument.
+  WasmEngine(uint32_t max_record_size, const std::string& recovery,
+             double ratio, double min_bytes, bool automatic) {
     EngineOptions options;
     options.max_record_size = max_record_size;
-    options.recovery = static_cast<RecoveryMode>(recovery);
+    if (!ParseRecoveryMode(recovery, &options.recovery)) {
+      options_status_ =
+          Status::InvalidArgument("unknown recovery mode '" + recovery + "' (" +
+                                  RecoveryModeNames() + ")");
+    }
     options.compaction.ratio = ratio;
     options.compaction.min_log_bytes = static_cast<uint64_t>(min_bytes);
     options.compaction.automatic = automatic;
@@ -116,13 +63,15 @@ class WasmEngine {
 
   val Recover(uintptr_t ptr, size_t len) {
     RecoveryReport report;
-    Status s = engine_.Recover(std::string_view(reinterpret_cast<const char*>(ptr), len), &report);
+    Status s = options_status_.ok() ? engine_.Recover(Bytes(ptr, len), &report)
+                                    : options_status_;
     val out = StatusVal(s);
     out.set("generation", static_cast<double>(report.generation));
     out.set("fileBytes", static_cast<double>(report.file_bytes));
     out.set("validBytes", static_cast<double>(report.valid_bytes));
     out.set("records", static_cast<double>(report.records));
     out.set("needsRewrite", report.needs_rewrite);
+    out.set("shouldCompact", s.ok() && engine_.ShouldCompact());
     val damaged = val::array();
     for (const DamagedRange& d : report.damaged) {
       val r = val::object();
@@ -135,61 +84,70 @@ class WasmEngine {
     return out;
   }
 
-  // Applies an operation stream. All operations are checked first, so on an
-  // error nothing has changed. Returns whether it succeeded; LastStatus()
-  // tells why not (a status object per call would cost more than the rest
-  // of a small write).
-  bool Apply(uintptr_t ptr, size_t len) {
-    const std::string_view all(reinterpret_cast<const char*>(ptr), len);
-    last_status_ = Walk(all, /*apply=*/false);
-    if (last_status_.ok()) last_status_ = Walk(all, /*apply=*/true);
-    return last_status_.ok();
+  // One group commit: applies the operation stream at [ptr, ptr + len)
+  // (all or nothing, ApplyOpStream) and, if `take`, takes the pending log
+  // bytes. Writes three u32 at `out` (4-aligned): the pending bytes'
+  // address and length (0, 0 unless taken) and whether the log should be
+  // compacted once they are written. Returns false, taking nothing, if the
+  // stream was refused; LastStatus() says why (a status object per call
+  // would cost more than the rest of a small write).
+  bool Commit(uintptr_t ptr, size_t len, bool take, uintptr_t out) {
+    last_status_ = ApplyOpStream(Bytes(ptr, len), &engine_);
+    if (!last_status_.ok()) return false;
+    auto* o = reinterpret_cast<uint32_t*>(out);
+    o[0] = o[1] = 0;
+    if (take) {
+      engine_.SwapPending(&pending_);
+      o[0] = Address(pending_.data());
+      o[1] = static_cast<uint32_t>(pending_.size());
+    }
+    o[2] = engine_.ShouldCompact();
+    return true;
   }
   val LastStatus() const { return StatusVal(last_status_); }
 
-  size_t PendingSize() const { return engine_.pending_size(); }
-  // Moves the pending bytes out; returns their address (valid until the
-  // next call that may grow memory or take pending bytes). Their length is
-  // PendingSize() before the call.
-  uintptr_t TakePending() {
-    engine_.SwapPending(&out_);
-    return reinterpret_cast<uintptr_t>(out_.data());
+  // The payload size of the first record the operation stream at
+  // [ptr, ptr + len) would make that exceeds the maximum record size, 0 if
+  // they all fit, or -1 if the stream is malformed (LastStatus() says how).
+  double Oversize(uintptr_t ptr, size_t len) {
+    size_t oversize = 0;
+    Status s = CheckOpStream(Bytes(ptr, len), engine_.options().max_record_size,
+                             &oversize);
+    if (s.ok() || oversize > 0) return static_cast<double>(oversize);
+    last_status_ = s;
+    return -1;
   }
 
-  bool ShouldCompact() const { return engine_.ShouldCompact(); }
   val EncodeSnapshot() {
-    out_ = engine_.EncodeSnapshot(&snapshot_);
-    return View(out_);
+    pending_ = engine_.EncodeSnapshot(&snapshot_);
+    return View(pending_);
   }
-  void SnapshotInstalled() { engine_.SnapshotInstalled(snapshot_); }
+  // Returns whether the log should be compacted (again) now.
+  bool SnapshotInstalled() {
+    engine_.SnapshotInstalled(snapshot_);
+    return engine_.ShouldCompact();
+  }
 
   size_t Size() const { return engine_.index().size(); }
 
   // Looks up the key at [key, key + len). If present, writes three u32 at
-  // `out` (4-aligned): the value's address and byte length, and its kind as
-  // in Export (text only when values_as_text; a tagged value's address and
-  // length exclude the tag byte). The address is valid until the next call
-  // that changes the index or grows memory.
-  bool Find(uintptr_t key, size_t len, bool values_as_text, uintptr_t out) const {
+  // `out` (4-aligned): the value's address and byte length, and its
+  // ValueKind (kText and kBytes only when values_as_text; a kBytes value's
+  // address and length exclude the tag). The address is valid until the
+  // next call that changes the index or grows memory.
+  bool Find(uintptr_t key, size_t len, bool values_as_text,
+            uintptr_t out) const {
     std::string_view v;
-    if (!engine_.index().Get(std::string_view(reinterpret_cast<const char*>(key), len), &v)) {
-      return false;
-    }
-    uint32_t kind = 2;
-    if (values_as_text && !v.empty() && v[0] == '\x01') {
-      kind = 1;
-      v.remove_prefix(1);
-    } else if (values_as_text && Utf16Length(v) >= 0) {
-      kind = 0;
-    }
+    if (!engine_.index().Get(Bytes(key, len), &v)) return false;
+    const ValueKind kind = Kind(&v, values_as_text, nullptr);
     auto* o = reinterpret_cast<uint32_t*>(out);
-    o[0] = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(v.data()));
+    o[0] = Address(v.data());
     o[1] = static_cast<uint32_t>(v.size());
-    o[2] = kind;
+    o[2] = static_cast<uint32_t>(kind);
     return true;
   }
   bool Contains(uintptr_t key, size_t len) const {
-    return engine_.index().Contains(std::string_view(reinterpret_cast<const char*>(key), len));
+    return engine_.index().Contains(Bytes(key, len));
   }
 
   // Exports entries [start, ...) until about max_bytes are gathered, for
@@ -197,9 +155,8 @@ class WasmEngine {
   // values when values_as_text, as one UTF-8 string), bin_ (other values) and
   // meta_, six u32 per entry: key UTF-16 length (or 0xffffffff when the key
   // is not valid UTF-8 and its bytes are in bin_), key byte length, key
-  // offset in bin_, value kind (0 text, 1 tagged bytes, 2 raw bytes), value
-  // length in UTF-16 units (text) or bytes, value offset in bin_. Returns
-  // the next start.
+  // offset in bin_, value kind (as in Find), value length in UTF-16 units
+  // (text) or bytes, value offset in bin_. Returns the next start.
   size_t Export(size_t start, size_t max_bytes, bool values_as_text) {
     text_.clear();
     bin_.clear();
@@ -210,32 +167,26 @@ class WasmEngine {
     for (; i < n && text_.size() + bin_.size() < max_bytes; ++i) {
       std::string_view k, v;
       engine_.index().At(i, &k, &v);
-      int64_t k16 = Utf16Length(k);
-      meta_.push_back(k16 < 0 ? 0xffffffffu : static_cast<uint32_t>(k16));
-      meta_.push_back(static_cast<uint32_t>(k.size()));
-      if (k16 < 0) {
-        meta_.push_back(static_cast<uint32_t>(bin_.size()));
-        bin_.append(k);
-      } else {
-        meta_.push_back(0);
+      size_t k16 = 0;
+      if (Utf8ToUtf16Length(k, &k16)) {
+        meta_.insert(meta_.end(), {static_cast<uint32_t>(k16),
+                                   static_cast<uint32_t>(k.size()), 0});
         text_.append(k);
-      }
-      int64_t v16 = -1;
-      if (values_as_text && !v.empty() && v[0] == '\x01') {
-        meta_.push_back(1);
-        v.remove_prefix(1);
-      } else if (values_as_text && (v16 = Utf16Length(v)) >= 0) {
-        meta_.push_back(0);
       } else {
-        meta_.push_back(2);
+        meta_.insert(meta_.end(), {0xffffffffu, static_cast<uint32_t>(k.size()),
+                                   static_cast<uint32_t>(bin_.size())});
+        bin_.append(k);
       }
-      if (v16 >= 0) {
-        meta_.push_back(static_cast<uint32_t>(v16));
-        meta_.push_back(0);
+      size_t v16 = 0;
+      const ValueKind kind = Kind(&v, values_as_text, &v16);
+      if (kind == ValueKind::kText) {
+        meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
+                                   static_cast<uint32_t>(v16), 0});
         text_.append(v);
       } else {
-        meta_.push_back(static_cast<uint32_t>(v.size()));
-        meta_.push_back(static_cast<uint32_t>(bin_.size()));
+        meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
+                                   static_cast<uint32_t>(v.size()),
+                                   static_cast<uint32_t>(bin_.size())});
         bin_.append(v);
       }
     }
@@ -287,61 +238,21 @@ class WasmEngine {
         s.size(), reinterpret_cast<const uint8_t*>(s.data())));
   }
 
-  Status Walk(std::string_view in, bool apply) {
-    const uint32_t max = engine_.options().max_record_size;
-    auto too_big = [max](size_t n) {
-      return Status::InvalidArgument("record of " + std::to_string(n) +
-                                     " bytes exceeds the maximum record size of " +
-                                     std::to_string(max) + " bytes");
-    };
-    while (!in.empty()) {
-      const auto kind = static_cast<uint8_t>(in[0]);
-      in.remove_prefix(1);
-      std::string_view key, value;
-      Status s;
-      if (kind == log::kPut || kind == log::kDelete) {
-        if (!ReadKeyValue(&in, kind == log::kPut, &key, &value)) break;
-        if (!apply) {
-          size_t n = kind == log::kPut ? log::PutPayloadSize(key, value) : key.size();
-          if (n > max) return too_big(n);
-          continue;
-        }
-        s = kind == log::kPut ? engine_.Put(key, value) : engine_.Delete(key);
-      } else if (kind == log::kClear) {
-        if (apply) s = engine_.Clear();
-      } else if (kind == log::kBatch && in.size() >= 4) {
-        uint32_t count = DecodeFixed32(in.data());
-        in.remove_prefix(4);
-        WriteBatch batch;
-        for (uint32_t j = 0; j < count; ++j) {
-          if (in.empty()) return Status::InvalidArgument("truncated operation stream");
-          const auto op = static_cast<uint8_t>(in[0]);
-          in.remove_prefix(1);
-          if ((op != log::kPut && op != log::kDelete) ||
-              !ReadKeyValue(&in, op == log::kPut, &key, &value)) {
-            return Status::InvalidArgument("malformed batch in operation stream");
-          }
-          if (op == log::kPut) {
-            batch.Put(key, value);
-          } else {
-            batch.Delete(key);
-          }
-        }
-        if (!apply && batch.PayloadSize() > max) return too_big(batch.PayloadSize());
-        if (apply) s = engine_.Write(batch);
-      } else {
-        return Status::InvalidArgument("malformed operation stream");
-      }
-      if (!s.ok()) return s;
-    }
-    if (!in.empty()) return Status::InvalidArgument("truncated operation stream");
-    return Status::OK();
+  // A value's kind as JavaScript reads it: without values_as_text (a
+  // custom codec) every value is raw bytes. A kBytes value loses its tag.
+  static ValueKind Kind(std::string_view* v, bool values_as_text,
+                        size_t* utf16_units) {
+    if (!values_as_text) return ValueKind::kRaw;
+    const ValueKind kind = ClassifyValue(*v, utf16_units);
+    if (kind == ValueKind::kBytes) v->remove_prefix(1);
+    return kind;
   }
 
   Engine engine_;
+  Status options_status_;
   Status last_status_;
   Engine::Snapshot snapshot_;
-  std::string out_, text_, bin_;
+  std::string pending_, text_, bin_;
   std::vector<uint32_t> meta_;
 };
 
@@ -349,14 +260,14 @@ class WasmEngine {
 }  // namespace pmap
 
 EMSCRIPTEN_BINDINGS(persistent_map) {
+  emscripten::constant("maxPayloadExcess",
+                       static_cast<uint32_t>(pmap::kMaxPayloadExcess));
   emscripten::class_<pmap::WasmEngine>("Engine")
-      .constructor<uint32_t, int, double, double, bool>()
+      .constructor<uint32_t, const std::string&, double, double, bool>()
       .function("recover", &pmap::WasmEngine::Recover)
-      .function("apply", &pmap::WasmEngine::Apply)
+      .function("commit", &pmap::WasmEngine::Commit)
       .function("lastStatus", &pmap::WasmEngine::LastStatus)
-      .function("pendingSize", &pmap::WasmEngine::PendingSize)
-      .function("takePending", &pmap::WasmEngine::TakePending)
-      .function("shouldCompact", &pmap::WasmEngine::ShouldCompact)
+      .function("oversize", &pmap::WasmEngine::Oversize)
       .function("encodeSnapshot", &pmap::WasmEngine::EncodeSnapshot)
       .function("snapshotInstalled", &pmap::WasmEngine::SnapshotInstalled)
       .function("size", &pmap::WasmEngine::Size)

@@ -7,8 +7,7 @@
 //   kind | flags, key offset, key length, value offset, value length
 // with offsets into the run. kind: 1 put, 2 delete, 3 clear. Flags:
 //   0x100  the key is valid UTF-8
-//   0x200  the value is text: valid UTF-8 that does not start with the
-//          byte-string tag 0x01 (docs/FORMAT.md, "Value encoding")
+//   0x200  the value is text (ValueKind::kText, src/value_kind.h)
 // encode(generation, ptr, len) turns a row stream (rows in order, each a
 // u32 key length, the key, a u32 value length, the value; little-endian)
 // into a log: a header with that generation, then one PUT record per row,
@@ -25,7 +24,7 @@
 #include "log_run.h"
 #include "log_writer.h"
 #include "utf8.h"
-#include "value_codec.h"
+#include "value_kind.h"
 
 namespace pmap {
 namespace {
@@ -48,10 +47,11 @@ class WasmTableLog {
       };
       run.ForEachOp(
           [&](std::string_view k, std::string_view v) {
-            const bool text = IsValidUtf8(v) && (v.empty() || v[0] != kBytesTag);
-            ops_.insert(ops_.end(), {log::kPut | KeyFlag(k) | (text ? kValueIsText : 0), offset(k),
-                                     static_cast<uint32_t>(k.size()), offset(v),
-                                     static_cast<uint32_t>(v.size())});
+            const bool text = ClassifyValue(v, nullptr) == ValueKind::kText;
+            ops_.insert(ops_.end(),
+                        {log::kPut | KeyFlag(k) | (text ? kValueIsText : 0),
+                         offset(k), static_cast<uint32_t>(k.size()), offset(v),
+                         static_cast<uint32_t>(v.size())});
           },
           [&](std::string_view k) {
             ops_.insert(ops_.end(), {log::kDelete | KeyFlag(k), offset(k),
@@ -70,7 +70,9 @@ class WasmTableLog {
     return out;
   }
 
-  val Ops() const { return val(emscripten::typed_memory_view(ops_.size(), ops_.data())); }
+  val Ops() const {
+    return val(emscripten::typed_memory_view(ops_.size(), ops_.data()));
+  }
 
   // Returns null if the stream is malformed (a bug in the caller).
   val Encode(double generation, uintptr_t ptr, size_t len) {
@@ -82,8 +84,8 @@ class WasmTableLog {
       if (!Field(&in, &key) || !Field(&in, &value)) return val::null();
       log::AppendPut(key, value, &out_);
     }
-    return val(
-        emscripten::typed_memory_view(out_.size(), reinterpret_cast<const uint8_t*>(out_.data())));
+    return val(emscripten::typed_memory_view(
+        out_.size(), reinterpret_cast<const uint8_t*>(out_.data())));
   }
 
   void Release() {
@@ -92,7 +94,9 @@ class WasmTableLog {
   }
 
  private:
-  static uint32_t KeyFlag(std::string_view k) { return IsValidUtf8(k) ? kKeyIsText : 0; }
+  static uint32_t KeyFlag(std::string_view k) {
+    return IsValidUtf8(k) ? kKeyIsText : 0;
+  }
 
   // A u32 length and that many bytes.
   static bool Field(std::string_view* in, std::string_view* out) {

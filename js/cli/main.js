@@ -10,6 +10,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as commands from './commands.js';
+import { RECOVERY_MODES, recoveryModeList } from '../core.js';
 
 const EXIT_USAGE = 64; // EX_USAGE
 
@@ -73,7 +74,7 @@ apart by its first bytes; a new store is SQLite if its name ends in
 
 options:
   --backend=fs|sqlite  the kind of store, instead of telling it from the file
-  --recovery=MODE      tolerate-torn-tail (default), strict or salvage
+  --recovery=MODE      ${recoveryModeList('')} (default ${RECOVERY_MODES[0]})
   --help, -h           usage (persistent-map help COMMAND for one command)
   --                   end of options (for keys that start with --)
 
@@ -121,12 +122,12 @@ function findCommand(name) {
 
 function invocation(command, positional, options) {
   const usage = usageLine(command);
-  const inv = { recovery: 'tolerate-torn-tail', backend: undefined, neutralizeFormulas: false };
+  const inv = { recovery: RECOVERY_MODES[0], backend: undefined, neutralizeFormulas: false };
   for (const opt of options) {
     const [name, value] = opt.includes('=') ? [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)] : [opt, undefined];
     if (name === '--recovery' && command.recovery !== false) {
-      if (!['tolerate-torn-tail', 'strict', 'salvage'].includes(value)) {
-        throw new UsageError(`unknown recovery mode in '${opt}' (tolerate-torn-tail, strict or salvage)\n${usage}`);
+      if (!RECOVERY_MODES.includes(value)) {
+        throw new UsageError(`unknown recovery mode in '${opt}' (${recoveryModeList('')})\n${usage}`);
       }
       inv.recovery = value;
     } else if (name === '--backend') {

@@ -15,6 +15,8 @@ import { OpWriter } from '../op_writer.js';
 import { PersistentMapError, statusError } from '../errors.js';
 import { capabilitiesOf } from './registry.js';
 
+const EMPTY = new Uint8Array(0);
+
 export class LogDriver {
   /** Operations of writes not yet applied to the core (the map queues them here). */
   ops = new OpWriter();
@@ -39,6 +41,7 @@ export class LogDriver {
   #compactWaiters = [];
   #scheduled = false;
   #snapshotCommit = false; // the next commit replaces the log (a big import)
+  #untaken = false; // the core holds log bytes of writes applied for a read
   #draining = null;
   #logBytes = 0; // bytes the backend's log holds
   #noAutoCompactBelow = 0;
@@ -78,9 +81,9 @@ export class LogDriver {
     if (report.validBytes < fileBytes) {
       await this.#backend.truncate(report.validBytes); // drop the torn tail
     }
-    if (this.#core.pendingSize() > 0) {
+    const header = this.#commitOps('copy');
+    if (header.length > 0) {
       // A new log: its header, durable at once.
-      const header = this.#core.takePending();
       await this.#backend.append(header, { sync: true });
       this.#logBytes += header.length;
     }
@@ -131,7 +134,7 @@ export class LogDriver {
    */
   commitViaSnapshot(ops) {
     this.applyOps(); // earlier writes first
-    const refused = this.#core.apply(ops);
+    const refused = this.#core.commit(ops, 'keep');
     if (refused !== null) throw statusError(refused, `internal error applying an import to ${this.#name}`);
     this.#snapshotCommit = true;
     const done = this.commit();
@@ -178,18 +181,25 @@ export class LogDriver {
   }
 
   /**
-   * Hands the queued operations to the core. Every write issued so far is
+   * Hands the queued operations to the core, for a read; their log bytes
+   * stay in the core until the next commit. Every write issued so far is
    * then applied, also those that queued nothing (a delete of an absent
    * key): they settle with the writes before them.
    */
   applyOps() {
-    if (this.ops.empty) {
-      this.#appliedSeq = this.#seq;
-      return;
-    }
-    const refused = this.#core.apply(this.ops.take());
+    if (this.ops.empty) this.#appliedSeq = this.#seq;
+    else this.#commitOps('keep');
+  }
+
+  // Hands the queued operations to the core and takes its log bytes as
+  // Core.commit's `take` says (one call into WebAssembly); returns the
+  // bytes copied out.
+  #commitOps(take) {
+    const refused = this.#core.commit(this.ops.take(), take);
     if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
     this.#appliedSeq = this.#seq;
+    this.#untaken = take === 'keep';
+    return this.#core.pending;
   }
 
   #schedule() {
@@ -232,18 +242,19 @@ export class LogDriver {
 
   async #drain() {
     while (this.state === 'open') {
-      this.applyOps();
       if (this.#snapshotCommit) {
         await this.#writeSnapshot();
         continue;
       }
-      if (this.#core.pendingSize() > 0) {
-        await this.#writePending();
+      const bytes = !this.ops.empty || this.#untaken ? this.#commitOps('copy') : EMPTY;
+      if (bytes.length > 0) {
+        await this.#writePending(bytes);
         continue;
       }
+      this.#appliedSeq = this.#seq;
       this.#settle(this.#appliedSeq, null); // writes that changed nothing
       const auto = this.#compaction.auto && this.#can.autoCompact &&
-        this.#logBytes >= this.#noAutoCompactBelow && this.#core.shouldCompact();
+        this.#logBytes >= this.#noAutoCompactBelow && this.#core.compactDue;
       if (this.#compactWaiters.length > 0 || auto) {
         await this.#compactNow();
         continue;
@@ -260,8 +271,7 @@ export class LogDriver {
 
   // Appends the core's pending bytes: one backend write for every write
   // applied so far.
-  async #writePending() {
-    const bytes = this.#core.takePending();
+  async #writePending(bytes) {
     const upto = this.#appliedSeq;
     try {
       await this.#backend.append(bytes, { sync: this.#strict });
@@ -287,8 +297,8 @@ export class LogDriver {
   // Writes everything applied so far as one snapshot that replaces the log.
   async #writeSnapshot() {
     this.#snapshotCommit = false;
+    this.#commitOps('drop'); // these records reach the log inside the snapshot
     const upto = this.#appliedSeq;
-    this.#core.dropPending(); // these records reach the log inside the snapshot
     try {
       await this.#replaceLog();
     } catch (err) {
@@ -347,6 +357,7 @@ export class LogDriver {
       this.#logBytes = bytes.length;
       this.ops.take();
       this.#appliedSeq = this.#seq;
+      this.#untaken = true; // a log without a header gets one
       this.#hooks.reloaded();
       this.#settle(Infinity, error);
     } catch (err) {

@@ -3,16 +3,14 @@
 
 import { checkCodec, jsonCodec } from '../codec.js';
 import { invalidRange, invalidType } from '../errors.js';
+import { RECOVERY_MODES, recoveryModeList } from '../core.js';
 
 const MiB = 1 << 20;
-
-/** Recovery modes by name, in the order of pmap::RecoveryMode (src/log_reader.h). */
-export const RECOVERY_MODES = Object.freeze(['tolerate-torn-tail', 'strict', 'salvage']);
 
 const DEFAULTS = Object.freeze({
   backend: 'auto',
   durability: 'relaxed',
-  recovery: 'tolerate-torn-tail',
+  recovery: RECOVERY_MODES[0],
   maxRecordSize: 64 * MiB,
   compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
 });
@@ -49,7 +47,7 @@ export function checkOptions(name, options) {
     throw invalidType(`durability must be 'relaxed' or 'strict', got ${JSON.stringify(o.durability)}`);
   }
   if (!RECOVERY_MODES.includes(o.recovery)) {
-    throw invalidType(`recovery must be ${RECOVERY_MODES.map((m) => `'${m}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')}, got ${JSON.stringify(o.recovery)}`);
+    throw invalidType(`recovery must be ${recoveryModeList()}, got ${JSON.stringify(o.recovery)}`);
   }
   if (!Number.isInteger(o.maxRecordSize) || o.maxRecordSize < 64 || o.maxRecordSize > 1024 * MiB) {
     throw invalidRange('maxRecordSize must be an integer from 64 bytes to 1 GiB');

@@ -53,8 +53,7 @@ enum class Threads { kMany, kOne };
 
 struct StoreOptions {
   Durability durability = Durability::kSyncOnFlush;
-  // Pending log bytes are written once they reach this size (the crate's
-  // buf_capacity).
+  // Pending log bytes are written once they reach this size.
   size_t buffer_capacity = 64 << 10;
   EngineOptions engine;  // max record size, recovery mode, compaction policy
   bool create_if_missing = true;

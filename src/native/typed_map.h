@@ -1,8 +1,7 @@
 // TypedMap<V>: the Store with values of any type nlohmann::json can convert
-// (user types through to_json/from_json, as serde does for the Rust crates),
-// stored with the default value codec so pmap and the JavaScript API read
-// them. Method names follow the crates: insert, get, remove, contains_key,
-// len, is_empty, clear, flush, modify, get_index.
+// (user types through to_json/from_json), stored with the default value
+// codec so pmap and the JavaScript API read them. Methods: insert, get,
+// remove, contains_key, len, is_empty, clear, flush, modify, get_index.
 #ifndef PMAP_NATIVE_TYPED_MAP_H_
 #define PMAP_NATIVE_TYPED_MAP_H_
 
@@ -54,8 +53,8 @@ class TypedMap {
   Status Clear() { return store_->Clear(); }
   Status Flush() { return store_->Flush(); }
 
-  // Updates the value of `key` in place (the crate's modify); persisted as a
-  // put. NotFound if absent.
+  // Updates the value of `key` in place; persisted as a put. NotFound if
+  // absent.
   Status Modify(std::string_view key, const std::function<void(V&)>& fn) {
     Status inner;
     Status s = store_->Modify(key, [&](std::string* bytes) {
@@ -69,7 +68,7 @@ class TypedMap {
     return s.ok() ? inner : s;
   }
 
-  // The i-th entry in insertion order (the crate's get_index).
+  // The i-th entry in insertion order.
   Status GetIndex(size_t i, std::string* key, V* value) const {
     std::string bytes;
     if (!store_->At(i, key, &bytes)) {

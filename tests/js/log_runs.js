@@ -13,7 +13,8 @@ const decoder = new TextDecoder();
 export async function logWriter() {
   const core = new Core(await loadCore(), OPTIONS);
   core.recover(new Uint8Array(0));
-  const header = core.takePending();
+  core.commit(new Uint8Array(0), 'copy');
+  const header = core.pending;
   return {
     header: () => header,
     /**
@@ -31,9 +32,9 @@ export async function logWriter() {
           for (const [k, v] of a) w.put(k, encoder.encode(v));
         }
       }
-      const refused = core.apply(w.take());
+      const refused = core.commit(w.take(), 'copy');
       if (refused !== null) throw new Error(refused.message);
-      return core.takePending();
+      return core.pending;
     },
     /** The whole state as a log (header with generation + 1, one PUT each). */
     snapshot() {

@@ -108,8 +108,8 @@ test('at() finds a key that is not valid UTF-8 (written by another program)', as
   const ops = new OpWriter();
   ops.put(new Uint8Array([0x61, 0xff]), '1', -1);
   ops.put('b', '2', -1);
-  core.apply(ops.take());
-  const log = core.takePending();
+  core.commit(ops.take(), 'copy');
+  const log = core.pending;
   core.delete();
   const name = `invalid-utf8-${process.pid}`;
   const backend = new MemoryBackend(name);

@@ -1,0 +1,80 @@
+// The operation stream: how a driver hands a group of writes to the Engine
+// in one piece (the WebAssembly bindings get it from js/op_writer.js, once
+// per group commit). It is a sequence of operations, each of which becomes
+// one log record; integers are little-endian u32:
+//   u8 1 PUT     key length, key, value length, value
+//   u8 2 DELETE  key length, key
+//   u8 3 CLEAR
+//   u8 4 BATCH   count, then `count` PUT/DELETE operations (one record)
+// The codes are the record types of docs/FORMAT.md. The stream is not
+// stored anywhere; only the records it makes are.
+#ifndef PMAP_OP_STREAM_H_
+#define PMAP_OP_STREAM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "engine.h"
+#include "status.h"
+
+namespace pmap {
+
+// A record's payload is never longer than the bytes its operation takes in
+// the stream plus this: a length varint is one byte longer than the u32 it
+// replaces only for lengths of 2^28 or more, and an operation of at most
+// log::kMaxMaxRecordSize bytes holds at most three of those. A driver may
+// trust, without asking the core, that an operation of at most
+// max_record_size - kMaxPayloadExcess bytes fits.
+constexpr size_t kMaxPayloadExcess = 3;
+
+// One operation of the stream, as the record it becomes.
+struct StreamOp {
+  uint8_t type = 0;             // log::RecordType
+  std::string_view key, value;  // PUT (key, value), DELETE (key)
+  uint32_t count = 0;           // BATCH: number of operations
+  std::string_view batch;       // BATCH: their bytes in the stream
+  size_t payload_size = 0;      // of its record (docs/FORMAT.md)
+  size_t stream_bytes = 0;      // the operation's length in the stream
+};
+
+class OpStreamReader {
+ public:
+  // "stream" must remain live while this reader is in use.
+  explicit OpStreamReader(std::string_view stream);
+
+  // Reads the next operation; false at the end of the stream or when the
+  // bytes are malformed (then status() names the byte where the bad
+  // operation starts, and why).
+  bool Next(StreamOp* op);
+  const Status& status() const { return status_; }
+
+  // Calls put(key, value) / del(key) for each operation of a BATCH that
+  // Next() returned (and so validated).
+  template <typename PutFn, typename DelFn>
+  static void ForEachBatchOp(const StreamOp& batch, PutFn&& put, DelFn&& del);
+
+ private:
+  bool Fail(const char* what);
+
+  const std::string_view stream_;
+  std::string_view in_;
+  size_t op_start_ = 0;
+  Status status_;
+};
+
+// Checks that `stream` is well formed and that every record it makes fits
+// `max_record_size`. On a record too large, sets *oversize (when not null)
+// to its payload size and returns InvalidArgument naming it.
+Status CheckOpStream(std::string_view stream, uint32_t max_record_size,
+                     size_t* oversize = nullptr);
+
+// Applies `stream` to `engine`, all or nothing: on a non-OK Status (from
+// CheckOpStream) the engine is unchanged.
+Status ApplyOpStream(std::string_view stream, Engine* engine);
+
+}  // namespace pmap
+
+#include "op_stream_inl.h"
+
+#endif  // PMAP_OP_STREAM_H_
