@@ -7,25 +7,19 @@
 // piece per turn of the event loop (group commit). This file is the
 // Map-shaped facade and its events. See README.md for the contract.
 
+import { jsonCodec } from './codec.js';
 import { Core, loadCore } from './core.js';
-import { OpWriter } from './op_writer.js';
-import { csvChunks, csvError, exportOptions, readCsvEntries, storedToText, textToStored } from './csv.js';
 import { invalidRange, invalidType, statusError } from './errors.js';
+import { exportEntries, importOps, readImport, recordTooLarge } from './map/csv_io.js';
 import { Events } from './map/events.js';
 import { LogDriver } from './map/log_driver.js';
 import { checkKey, checkOptions } from './map/options.js';
 import { ReadCache } from './map/read_cache.js';
 import { capabilitiesOf, makeBackend } from './map/registry.js';
-import { checkRows } from './map/table_rows.js';
-import { jsonCodec } from './codec.js';
 import { StoredForm } from './map/stored_form.js';
+import { checkRows } from './map/table_rows.js';
 
 export { registerBackend, setAutoBackend } from './map/registry.js';
-
-// The message for a put whose record the core refused as too large.
-function recordTooLarge(bytes, size, max) {
-  return `key and value take ${bytes} bytes, more than maxRecordSize (${max}) allows: their record would take ${size} bytes`;
-}
 
 const CONSTRUCT = Symbol('construct');
 
@@ -301,15 +295,7 @@ export class PersistentMap {
    * exports the map as it is at this call; later writes do not show.
    */
   exportCSV(options = {}) {
-    const opts = exportOptions(options);
-    const keys = [];
-    const values = [];
-    for (const [key, stored] of this.#cache.storedEntries()) {
-      keys.push(key);
-      values.push(stored);
-    }
-    const json = this.#form.asText;
-    return csvChunks(keys, values, (stored) => storedToText(stored, json), opts);
+    return exportEntries(this.#cache.storedEntries(), this.#form, options);
   }
 
   /**
@@ -319,27 +305,7 @@ export class PersistentMap {
    */
   async importCSV(source) {
     this.#driver.checkWritable();
-    const json = this.#form.asText;
-    const list = [];
-    const lines = [];
-    let units = 0;
-    await readCsvEntries(source, (key, text, starts) => {
-      const at = (field, err) => csvError(starts[field][0], starts[field][1], err.message);
-      try {
-        checkKey(key);
-      } catch (err) {
-        throw at(0, err);
-      }
-      let stored;
-      try {
-        stored = textToStored(text, json, (value) => this.#form.encode(value));
-      } catch (err) {
-        throw at(1, err);
-      }
-      list.push([key, stored]);
-      lines.push(starts[0][0]);
-      units += key.length + (typeof stored === 'string' ? stored.length : stored.byteLength);
-    });
+    const { list, lines, units } = await readImport(source, this.#form);
     this.#driver.checkWritable();
     if (list.length === 0) {
       await this.#driver.commit();
@@ -349,26 +315,13 @@ export class PersistentMap {
     if (units <= this.#options.maxRecordSize && this.#putBatch(list) === 0) {
       await this.#written({ type: 'setMany', keys: list }, true);
     } else {
-      await this.#putViaSnapshot(list, lines);
+      // Too big for one record: separate records, written as a snapshot.
+      const done = this.#driver.commitViaSnapshot(importOps(list, lines, this.#form, this.#core, this.#options.maxRecordSize));
+      for (const [key, stored] of list) this.#cache.put(key, stored);
+      if (this.#events.watched > 0) this.#events.emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
+      await done;
     }
     return list.length;
-  }
-
-  // An import too big for one record: separate records that the next
-  // commit writes as a snapshot replacing the log (LogDriver.commitViaSnapshot).
-  #putViaSnapshot(list, lines) {
-    const ops = new OpWriter();
-    for (let i = 0; i < list.length; i++) {
-      const [key, stored] = list[i];
-      const mark = ops.mark();
-      const bytes = ops.put(key, stored, this.#form.bytesPrefix(stored));
-      const size = this.#core.oversize(ops, mark);
-      if (size > 0) throw csvError(lines[i], 0, recordTooLarge(bytes, size, this.#options.maxRecordSize));
-    }
-    const done = this.#driver.commitViaSnapshot(ops.take());
-    for (const [key, stored] of list) this.#cache.put(key, stored);
-    if (this.#events.watched > 0) this.#events.emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
-    return done;
   }
 
   // Commits the write just queued and tells the 'change' listeners, if any.
