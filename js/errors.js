@@ -42,13 +42,41 @@ export function statusError(status, context) {
   return new PersistentMapError(code, context ? `${context}: ${status.message}` : status.message);
 }
 
-/** Maps a Node.js system error to a PersistentMapError with a useful code. */
+const CODES = new Set(['IO', 'QUOTA', 'LOCKED', 'CORRUPT', 'CLOSED', 'INVALID', 'NOT_FOUND']);
+
+/**
+ * The code of any error the platform or a library throws: out of space
+ * (ENOSPC, EDQUOT, QuotaExceededError) is QUOTA, a missing file NOT_FOUND,
+ * an error that already carries one of our codes keeps it, the rest is IO.
+ * The one mapper for Node calls, browser storage and the workers.
+ */
+export function errorCode(err) {
+  if (!err) return 'IO';
+  if (err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.name === 'QuotaExceededError') return 'QUOTA';
+  if (err.code === 'ENOENT') return 'NOT_FOUND';
+  return CODES.has(err.code) ? err.code : 'IO';
+}
+
+/** Maps a system or library error to a PersistentMapError with a useful code. */
 export function fromSystemError(err, what, { fatal = false } = {}) {
   if (err instanceof PersistentMapError) return fatal && !err.fatal ? new PersistentMapError(err.code, err.message, { cause: err, fatal }) : err;
-  const quota = err && (err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.name === 'QuotaExceededError');
-  const code = quota ? 'QUOTA' : err && err.code === 'ENOENT' ? 'NOT_FOUND' : 'IO';
   const detail = err && err.message ? err.message : String(err);
-  return new PersistentMapError(code, `${what}: ${detail}`, { cause: err, fatal });
+  return new PersistentMapError(errorCode(err), `${what}: ${detail}`, { cause: err, fatal });
+}
+
+/**
+ * The failure of a relaxed write found after the write was acknowledged: it
+ * can no longer reject, so the store refuses writes until reopened.
+ */
+export function lateFailure(cause) {
+  return new PersistentMapError(errorCode(cause), `${cause?.message ?? cause}; the write had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it`, { cause, fatal: true });
+}
+
+/** An error as a worker posts it: { code, message, fatal }. */
+export function describeForPosting(err, what) {
+  const ours = err instanceof Error && err.name === 'PersistentMapError';
+  const message = ours ? err.message : `${what}: ${err && err.message ? err.message : err}`;
+  return { code: errorCode(err), message, fatal: err?.fatal === true };
 }
 
 /** Rebuilds a PersistentMapError a worker sent as { code, message, fatal }. */

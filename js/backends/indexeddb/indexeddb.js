@@ -15,7 +15,7 @@
 // after it, so a reopen finds a prefix of what was acknowledged.
 
 import { concatBytes } from '../common/bytes.js';
-import { PersistentMapError, fromSystemError } from '../../errors.js';
+import { PersistentMapError, fromSystemError, lateFailure } from '../../errors.js';
 import { acquireWebLock } from '../common/web_lock.js';
 
 const CHUNKS = 'chunks';
@@ -225,7 +225,7 @@ export class IndexedDbBackend {
   };
 
   #fail(cause) {
-    const error = new PersistentMapError(cause.code ?? 'IO', `${cause.message}; the write had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it`, { cause, fatal: true });
+    const error = lateFailure(cause);
     this.#failure = error;
     try {
       this.onfailure?.(error);

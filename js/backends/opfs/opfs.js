@@ -16,7 +16,8 @@
 // through `onfailure`, and the worker cuts the log back to the last good
 // batch so that a reopen finds a prefix of what was acknowledged.
 
-import { PersistentMapError, errorFromWorker } from '../../errors.js';
+import { PersistentMapError, errorFromWorker, lateFailure } from '../../errors.js';
+import { WorkerClient } from '../common/worker_rpc.js';
 import { acquireWebLock } from '../common/web_lock.js';
 
 // At most this many relaxed appends (or bytes) are posted without a reply;
@@ -31,10 +32,8 @@ export class OpfsBackend {
   /** Set by the map: called once with the fatal error when a failure is found after a write was acknowledged. */
   onfailure = null;
 
-  #worker = null;
+  #client = null;
   #release = null;
-  #calls = new Map(); // id -> { resolve, reject } of requests awaiting a reply
-  #nextId = 1;
   #dead = false; // the worker failed: it may never answer again
   #fileOpen = false; // the worker was told to open the file
   #failure = null; // the fatal error every later call rejects with
@@ -51,40 +50,11 @@ export class OpfsBackend {
     this.signal = signal;
   }
 
-  // Messages are structured clones: bytes sent are copied once, as a slice()
-  // before a transfer would; for small batches the clone is the cheaper.
-  #post(op, args) {
-    if (this.#failure) throw this.#failure;
-    if (!this.#worker) throw new PersistentMapError('CLOSED', `OPFS store '${this.name}' is closed`);
-    const id = this.#nextId++;
-    this.#worker.postMessage({ id, op, ...args });
-    return id;
-  }
-
-  #call(op, args = {}) {
-    return new Promise((resolve, reject) => {
-      this.#calls.set(this.#post(op, args), { resolve, reject });
-    });
-  }
-
-  #onMessage(event) {
-    const { id, ok, result, error, deferred } = event.data;
-    if (deferred) {
-      this.#fail(new PersistentMapError(error.code, `${error.message}; it had been acknowledged (durability 'relaxed'), so the store refuses writes until it is reopened, and reopens without it and the writes after it`, { fatal: true }));
-      return;
-    }
-    const call = this.#calls.get(id);
-    if (!call) return;
-    this.#calls.delete(id);
-    if (ok) {
-      // The worker answers in order: everything posted before is written.
-      this.#confirmed = Math.max(this.#confirmed, id);
-      this.#unconfirmed = 0;
-      this.#unconfirmedBytes = 0;
-      call.resolve(result);
-    } else {
-      call.reject(errorFromWorker(error));
-    }
+  // The worker answers in order: everything posted before a reply is written.
+  #replied(id) {
+    this.#confirmed = Math.max(this.#confirmed, id);
+    this.#unconfirmed = 0;
+    this.#unconfirmedBytes = 0;
   }
 
   // The worker failed to load, threw outside a request, or sent something
@@ -93,7 +63,7 @@ export class OpfsBackend {
   #onWorkerGone(message) {
     if (this.#dead) return;
     this.#dead = true;
-    this.#worker?.terminate();
+    this.#client.terminate();
     const unconfirmed = this.#lastRelaxed > this.#confirmed;
     const error = new PersistentMapError('IO', `the OPFS worker of store '${this.name}' ${message}` +
       `${unconfirmed ? "; writes acknowledged since the last completed request (durability 'relaxed') may be lost" : ''}; reopen the store`, { fatal: true });
@@ -106,8 +76,7 @@ export class OpfsBackend {
     if (this.#failure) return;
     this.#failure = error;
     this.#lost = this.#lastRelaxed > this.#confirmed;
-    for (const call of this.#calls.values()) call.reject(error);
-    this.#calls.clear();
+    this.#client.fail(error);
     try {
       this.onfailure?.(error);
     } catch (err) {
@@ -121,15 +90,18 @@ export class OpfsBackend {
     // The worker loads (10 – 20 ms) while the lock is being taken; it is
     // told to open the file only once the lock is held.
     const worker = new Worker(new URL('./opfs_worker.js', import.meta.url), { type: 'module', name: `persistent-map:${this.name}` });
-    this.#worker = worker;
-    worker.onmessage = (e) => this.#onMessage(e);
-    // A script that cannot be fetched or evaluated fires a plain Event (no message).
-    worker.onerror = (e) => this.#onWorkerGone(e.message ? `failed: ${e.message}` : 'could not be started (its script did not load)');
-    worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
+    this.#client = new WorkerClient(worker, `OPFS store '${this.name}'`, {
+      gone: (message) => this.#onWorkerGone(message),
+      // A relaxed append's failure: it was acknowledged when posted.
+      unsolicited: (data) => {
+        if (data.deferred) this.#fail(lateFailure(errorFromWorker(data.error)));
+      },
+      replied: (id) => this.#replied(id),
+    });
     try {
       this.#release = await acquireWebLock(this.name, { wait: this.wait, signal: this.signal });
       this.#fileOpen = true;
-      return await this.#call('open', { name: this.name });
+      return await this.#client.call('open', { name: this.name });
     } catch (err) {
       await this.close().catch(() => {});
       throw err;
@@ -137,48 +109,43 @@ export class OpfsBackend {
   }
 
   read() {
-    return this.#call('read');
+    return this.#client.call('read');
   }
 
   /** With sync, resolves once the bytes are flushed; without, once they are posted to the worker. */
   async append(bytes, { sync = false } = {}) {
     if (sync || this.#unconfirmed >= MAX_UNCONFIRMED || this.#unconfirmedBytes + bytes.length > MAX_UNCONFIRMED_BYTES) {
-      await this.#call('append', { bytes, sync });
+      await this.#client.call('append', { bytes, sync });
       return;
     }
-    this.#lastRelaxed = this.#post('append', { bytes, deferred: true });
+    // Messages are structured clones: bytes sent are copied once, as a
+    // slice() before a transfer would; for small batches the clone is the cheaper.
+    this.#lastRelaxed = this.#client.post('append', { bytes, deferred: true });
     this.#unconfirmed++;
     this.#unconfirmedBytes += bytes.length;
   }
 
   truncate(length) {
-    return this.#call('truncate', { length });
+    return this.#client.call('truncate', { length });
   }
 
   sync() {
-    return this.#call('sync');
+    return this.#client.call('sync');
   }
 
   replace(bytes) {
-    return this.#call('replace', { bytes });
+    return this.#client.call('replace', { bytes });
   }
 
   /** Releases the lock; rejects with the failure if one may have cost acknowledged writes. */
   async close() {
-    const worker = this.#worker;
+    const client = this.#client;
     try {
       // A dead worker would never answer; a live one that opened the file
       // closes its handle after writing everything posted before.
-      if (worker && this.#fileOpen && !this.#dead) {
-        await new Promise((resolve) => {
-          const id = this.#nextId++;
-          this.#calls.set(id, { resolve, reject: resolve });
-          worker.postMessage({ id, op: 'close' });
-        });
-      }
+      if (client && this.#fileOpen && !this.#dead) await client.settle('close');
     } finally {
-      worker?.terminate();
-      this.#worker = null;
+      client?.terminate(); // later requests are refused as CLOSED
       this.#release?.();
       this.#release = null;
     }

@@ -11,7 +11,9 @@
 // the log must stay a prefix of what was acknowledged: the worker cuts off
 // what the write may have left and refuses every later request but close.
 
+import { describeForPosting } from '../../errors.js';
 import { concatBytes } from '../common/bytes.js';
+import { serveRequests } from '../common/worker_rpc.js';
 
 let dir = null;
 let name = null;
@@ -26,11 +28,6 @@ const WRITE_AT_BYTES = 256 << 10;
 
 function fileName(gen, ext = 'pmap') {
   return `${name}.${gen}.${ext}`;
-}
-
-function describe(err, what) {
-  const quota = err && err.name === 'QuotaExceededError';
-  return { code: quota ? 'QUOTA' : 'IO', message: `${what}: ${err && err.message ? err.message : err}` };
 }
 
 // The map holds the store's Web Lock before this runs, so another handle on
@@ -172,7 +169,7 @@ function writeWaiting() {
   try {
     writeAt(bytes);
   } catch (err) {
-    failed = describe(err, `OPFS append of '${name}'`);
+    failed = describeForPosting(err, `OPFS append of '${name}'`);
     try {
       handle.truncate(before);
       size = before;
@@ -183,10 +180,13 @@ function writeWaiting() {
   }
 }
 
-async function handleRequest(msg) {
+// A relaxed append (deferred) gets no reply unless it fails; other requests
+// first write the relaxed appends before them, and after a failed one only
+// close is served.
+function takeRequest(msg) {
   const { id, op, deferred } = msg;
   if (deferred) {
-    if (failed) return;
+    if (failed) return true;
     waiting.push(msg.bytes);
     waitingBytes += msg.bytes.length;
     if (waitingBytes >= WRITE_AT_BYTES) {
@@ -195,29 +195,19 @@ async function handleRequest(msg) {
       writeScheduled = true;
       setTimeout(() => {
         writeScheduled = false;
-        queue = queue.then(writeWaiting);
+        enqueue(writeWaiting);
       }, 0);
     }
-    return;
+    return true;
   }
   writeWaiting();
   if (failed && op !== 'close') {
     self.postMessage({ id, ok: false, error: { ...failed, fatal: true } });
-    return;
+    return true;
   }
-  try {
-    const out = (await ops[op](msg)) ?? {};
-    self.postMessage({ id, ok: true, result: out.result }, out.transfer ?? []);
-  } catch (err) {
-    const error = describe(err, `OPFS ${op} of '${name}'`);
-    if (err && err.fatal) error.fatal = true;
-    self.postMessage({ id, ok: false, error });
-  }
+  return false;
 }
 
 // Requests run one after another even when one awaits (open, replace):
 // relaxed appends are posted without waiting for the request before them.
-let queue = Promise.resolve();
-self.onmessage = (event) => {
-  queue = queue.then(() => handleRequest(event.data));
-};
+const enqueue = serveRequests(ops, { before: takeRequest, what: (op) => `OPFS ${op} of '${name}'` });

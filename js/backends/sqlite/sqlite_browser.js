@@ -10,7 +10,8 @@
 // js/browser.js so that bundlers meet @sqlite.org/sqlite-wasm (an optional
 // peer, ~1 MB) only in apps that import it.
 
-import { PersistentMapError, errorFromWorker } from '../../errors.js';
+import { PersistentMapError } from '../../errors.js';
+import { WorkerClient } from '../common/worker_rpc.js';
 import { registerBackend } from '../../persistent_map.js';
 import { sqliteStoreDirectory } from './sqlite_paths.js';
 import { TableBackend } from '../table/table_backend.js';
@@ -35,37 +36,24 @@ class WorkerSqliteStore {
     this.signal = signal;
     this.moduleUrl = moduleUrl;
     this.workerUrl = workerUrl;
-    this.worker = null;
+    this.client = null;
     this.release = null;
-    this.calls = new Map();
-    this.nextId = 1;
   }
 
   #call(op, args = {}, transfer = []) {
-    if (!this.worker) return Promise.reject(new PersistentMapError('CLOSED', `sqlite store '${this.name}' is closed`));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.calls.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, ...args }, transfer);
-    });
-  }
-
-  #onMessage(event) {
-    const { id, ok, result, error } = event.data;
-    const call = this.calls.get(id);
-    if (!call) return;
-    this.calls.delete(id);
-    if (ok) call.resolve(result);
-    else call.reject(errorFromWorker(error));
+    if (!this.client) return Promise.reject(new PersistentMapError('CLOSED', `sqlite store '${this.name}' is closed`));
+    try {
+      return this.client.call(op, args, transfer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   // The worker failed to start or died: nothing it was doing can be trusted.
-  #onWorkerGone(message) {
-    const error = new PersistentMapError('IO', `the sqlite worker of store '${this.name}' ${message}`, { fatal: true });
-    for (const call of this.calls.values()) call.reject(error);
-    this.calls.clear();
-    this.worker?.terminate();
-    this.worker = null;
+  #onWorkerGone(message, moduleUrl) {
+    const hint = moduleUrl ? '' : ` (without a bundler, map '${SQLITE_PACKAGE}' in the page's import map or pass { moduleUrl })`;
+    this.client.fail(new PersistentMapError('IO', `the sqlite worker of store '${this.name}' ${message}${hint}`, { fatal: true }));
+    this.client.terminate();
   }
 
   async open() {
@@ -75,12 +63,13 @@ class WorkerSqliteStore {
       // Each `new Worker(new URL(...))` is written out in full so that
       // bundlers see a worker and bundle it (sqlite_worker.js with
       // sqlite-wasm) instead of copying the file as an asset.
-      if (this.workerUrl) this.worker = new Worker(this.workerUrl, { type: 'module' });
-      else if (moduleUrl) this.worker = new Worker(new URL('./sqlite_url_worker.js', import.meta.url), { type: 'module' });
-      else this.worker = new Worker(new URL('./sqlite_worker.js', import.meta.url), { type: 'module' });
-      this.worker.onmessage = (e) => this.#onMessage(e);
-      this.worker.onerror = (e) => this.#onWorkerGone(`failed: ${e.message || 'it could not start'}${moduleUrl ? '' : ` (without a bundler, map '${SQLITE_PACKAGE}' in the page's import map or pass { moduleUrl })`}`);
-      this.worker.onmessageerror = () => this.#onWorkerGone('sent a message that could not be read');
+      let worker;
+      if (this.workerUrl) worker = new Worker(this.workerUrl, { type: 'module' });
+      else if (moduleUrl) worker = new Worker(new URL('./sqlite_url_worker.js', import.meta.url), { type: 'module' });
+      else worker = new Worker(new URL('./sqlite_worker.js', import.meta.url), { type: 'module' });
+      this.client = new WorkerClient(worker, `sqlite store '${this.name}'`, {
+        gone: (message) => this.#onWorkerGone(message, moduleUrl),
+      });
       return await this.#call('open', { name: this.name, moduleUrl });
     } catch (err) {
       await this.close();
@@ -114,10 +103,11 @@ class WorkerSqliteStore {
   }
 
   async close() {
-    if (this.worker) {
-      await this.#call('close').catch(() => {});
-      this.worker?.terminate();
-      this.worker = null;
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      await client.settle('close');
+      client.terminate();
     }
     this.release?.();
     this.release = null;

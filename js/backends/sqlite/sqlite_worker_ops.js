@@ -12,6 +12,7 @@
 // sqlite_url_worker.js imports it from a URL the page gives (no bundler: a
 // worker has no import map, so a bare name cannot resolve there).
 
+import { serveRequests } from '../common/worker_rpc.js';
 import { sqliteStoreDirectory } from './sqlite_paths.js';
 import { SqliteRows } from './sqlite_rows.js';
 
@@ -98,28 +99,11 @@ function transferRows(state) {
   return { result: state, transfer: [state.rows.buffer] };
 }
 
-function describe(err, op) {
-  const quota = err && (err.name === 'QuotaExceededError' || err.code === 'QUOTA');
-  const code = quota ? 'QUOTA' : err?.code && /^[A-Z_]+$/.test(err.code) ? err.code : 'IO';
-  const message = err?.code && err instanceof Error && err.name === 'PersistentMapError'
-    ? err.message
-    : `sqlite ${op} of '${name}': ${err && err.message ? err.message : err}`;
-  return { code, message, fatal: err?.fatal === true };
-}
-
 /**
  * Answers the page's requests. `load(moduleUrl)` resolves to sqlite-wasm's
  * init function (its default export).
  */
 export function serve(load) {
   loadModule = load;
-  self.onmessage = async (event) => {
-    const { id, op } = event.data;
-    try {
-      const out = (await ops[op](event.data)) ?? {};
-      self.postMessage({ id, ok: true, result: out.result }, out.transfer ?? []);
-    } catch (err) {
-      self.postMessage({ id, ok: false, error: describe(err, op) });
-    }
-  };
+  serveRequests(ops, { what: (op) => `sqlite ${op} of '${name}'` });
 }
