@@ -305,10 +305,14 @@ export class PersistentMap {
    */
   async importCSV(source) {
     this.#driver.checkWritable();
+    // Issued now, before the source is read: an import of no rows settles
+    // with the writes issued before this call.
+    const issued = this.#driver.commit();
+    issued.catch(() => {}); // reported below, if it is the import's outcome
     const { list, lines, units } = await readImport(source, this.#form);
     this.#driver.checkWritable();
     if (list.length === 0) {
-      await this.#driver.commit();
+      await issued;
       return 0;
     }
     // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
