@@ -11,20 +11,14 @@
 #include "log_format.h"
 #include "log_reader.h"
 #include "log_writer.h"
+#include "test_util.h"
 
 namespace pmap {
 namespace {
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
-Entries EntriesOf(const Engine& engine) {
-  Entries out;
-  engine.index().ForEach([&](std::string_view k, std::string_view v) {
-    out.emplace_back(std::string(k), std::string(v));
-    return true;
-  });
-  return out;
-}
+using test::EntriesOf;
 
 Status Replay(const std::string& log, RecoveryMode mode, Entries* entries,
               RecoveryReport* report) {

@@ -8,20 +8,14 @@
 #include "engine.h"
 #include "gtest/gtest.h"
 #include "log_writer.h"
+#include "test_util.h"
 
 namespace pmap {
 namespace {
 
 using Entries = std::vector<std::pair<std::string, std::string>>;
 
-Entries EntriesOf(const Engine& engine) {
-  Entries out;
-  engine.index().ForEach([&](std::string_view k, std::string_view v) {
-    out.emplace_back(std::string(k), std::string(v));
-    return true;
-  });
-  return out;
-}
+using test::EntriesOf;
 
 // A log whose middle record (at *outer_at, ending at *outer_end) puts a
 // byte value holding a well-formed PUT of admin = true; with `record_after`

@@ -80,6 +80,15 @@ bool ModelMap::Erase(const std::string& key) {
   return false;
 }
 
+std::vector<std::pair<std::string, std::string>> EntriesOf(const Engine& engine) {
+  std::vector<std::pair<std::string, std::string>> out;
+  engine.index().ForEach([&](std::string_view k, std::string_view v) {
+    out.emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> Contents(const Store& store) {
   std::vector<std::pair<std::string, std::string>> out;
   store.ForEach([&](std::string_view k, std::string_view v) {

@@ -51,6 +51,9 @@ class ModelMap {
 // Every entry of `store` in insertion order.
 std::vector<std::pair<std::string, std::string>> Contents(const Store& store);
 
+// Every entry of `engine` in insertion order.
+std::vector<std::pair<std::string, std::string>> EntriesOf(const Engine& engine);
+
 }  // namespace test
 }  // namespace pmap
 

@@ -62,6 +62,10 @@ class FileSystem {
 // The process-wide POSIX file system.
 FileSystem* PosixFileSystem();
 
+// The Status of a failed system call on `path`: NotFound for ENOENT, else
+// IOError; the message says what was tried and strerror(err).
+Status ErrnoStatus(const std::string& what, const std::string& path, int err);
+
 // "dir/name" -> "dir"; "name" -> ".".
 std::string DirName(const std::string& path);
 // "dir/name" -> "name".

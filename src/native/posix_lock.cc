@@ -13,12 +13,6 @@
 namespace pmap {
 namespace {
 
-Status ErrnoStatus(const std::string& what, const std::string& path, int err) {
-  std::string msg = what + " " + path + ": " + std::strerror(err);
-  if (err == ENOENT) return Status::NotFound(msg);
-  return Status::IOError(msg);
-}
-
 Status HeldElsewhere(const std::string& path) {
   return Status::Locked(path +
                         " is locked: it is open for writing in another process (or "

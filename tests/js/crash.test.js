@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PersistentMap } from '../../js/index.js';
 import {
-  applyCrashOp, canonical, cloneModel, contents, createModel, crashOp, makeTempDir, prng, removeTempDir,
+  applyCrashOp, canonical, cloneModel, contents, createModel, crashOp, makeTempDir, prng, removeTempDir, runNode,
 } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./crash_child.mjs', import.meta.url));
@@ -184,21 +184,9 @@ const NOOP_RUNS = 5;
 test.each(['strict', 'relaxed'])('a %s delete that finds its key already deleted by a pending write keeps that delete through a SIGKILL', async (durability) => {
   for (let run = 0; run < NOOP_RUNS; run++) {
     const file = path.join(dir, `noop-${durability}-${run}.pmap`);
-    const child = spawn(process.execPath, [NOOP_CHILD, file, durability], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      stderr += chunk;
-    });
-    const signal = await new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, sig) => resolve(sig ?? `exit code ${code}: ${stderr}`));
-    });
-    expect(signal).toBe('SIGKILL');
-    expect(stdout).toBe('false\n');
+    const child = await runNode(NOOP_CHILD, [file, durability], { timeout: 30000 });
+    expect(child.signal ?? `exit code ${child.code}: ${child.stderr}`).toBe('SIGKILL');
+    expect(child.stdout).toBe('false\n');
     const map = await PersistentMap.open(file);
     expect([map.has('a'), map.get('big')?.length]).toEqual([false, 16 << 20]);
     await map.close();

@@ -51,6 +51,30 @@ export async function holdStore(file, backend = 'fs') {
   };
 }
 
+/**
+ * Runs `node script ...args`; resolves to { code, signal, stdout, stderr }
+ * once it ended. It is killed with SIGKILL after `timeout` ms.
+ */
+export function runNode(script, args, { timeout = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const guard = setTimeout(() => child.kill('SIGKILL'), timeout);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(guard);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
 let uniqueCounter = 0;
 /** A name no other call in this process returns (memory stores live per process). */
 export function uniqueName(prefix = 'store') {

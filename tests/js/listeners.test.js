@@ -4,11 +4,10 @@
 // that reads the map does not stall it. Both run in a child process
 // (tests/js/listener_child.mjs): the first has to die of an uncaught
 // exception, and the second, before the fix, spun forever in microtasks.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PersistentMap } from '../../js/index.js';
-import { makeTempDir, removeTempDir } from './helpers.js';
+import { makeTempDir, removeTempDir, runNode } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./listener_child.mjs', import.meta.url));
 
@@ -18,26 +17,7 @@ beforeAll(() => {
 });
 afterAll(() => removeTempDir(dir));
 
-/** Runs the child; resolves to { code, signal, stdout, stderr }. Kills it after 10 s. */
-function runChild(file, mode) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, file, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const guard = setTimeout(() => child.kill('SIGKILL'), 10000);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(guard);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
+const runChild = (file, mode) => runNode(CHILD, [file, mode]);
 
 test('a change listener that throws does not stop the write: it resolves, is stored, and then the exception is thrown uncaught', async () => {
   const file = path.join(dir, 'throws.pmap');

@@ -50,26 +50,16 @@ test('a CommonJS project (what npm init makes) uses the package through require(
   fs.writeFileSync(path.join(cjs, 'package.json'), JSON.stringify({ name: 'cjs-app', private: true, type: 'commonjs' }));
   fs.symlinkSync(path.join(app, 'node_modules'), path.join(cjs, 'node_modules'));
   // The README's two CommonJS forms, verbatim in spirit.
-  fs.writeFileSync(path.join(cjs, 'with-require.js'), [
-    "const { PersistentMap } = require('persistent-map');",
-    'async function main() {',
+  const body = [
     "  const map = await PersistentMap.open('state.pmap');",
     "  await map.set('visits', (map.get('visits') ?? 0) + 1);",
     "  console.log('visits:', map.get('visits'));",
     '  await map.close();',
     '}',
     'main();',
-  ].join('\n'));
-  fs.writeFileSync(path.join(cjs, 'with-import.js'), [
-    'async function main() {',
-    "  const { PersistentMap } = await import('persistent-map');",
-    "  const map = await PersistentMap.open('state.pmap');",
-    "  await map.set('visits', (map.get('visits') ?? 0) + 1);",
-    "  console.log('visits:', map.get('visits'));",
-    '  await map.close();',
-    '}',
-    'main();',
-  ].join('\n'));
+  ];
+  fs.writeFileSync(path.join(cjs, 'with-require.js'), ["const { PersistentMap } = require('persistent-map');", 'async function main() {', ...body].join('\n'));
+  fs.writeFileSync(path.join(cjs, 'with-import.js'), ['async function main() {', "  const { PersistentMap } = await import('persistent-map');", ...body].join('\n'));
   const run = (file) => spawnSync(process.execPath, [file], { cwd: cjs, encoding: 'utf8' });
   expect(run('with-import.js')).toMatchObject({ status: 0, stdout: 'visits: 1\n' });
   // require() of an ES module: Node 20.19+ and 22.12+ (process.features.require_module).
