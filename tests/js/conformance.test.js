@@ -91,6 +91,8 @@ const FAULT_KINDS = [
   { title: 'the nth append fails after writing half of its bytes', method: 'append', partial: true, expect: ROLLED_BACK, logOnly: true },
   { title: 'the nth sync of a strict store fails', method: 'sync', durability: 'strict', expect: REFUSES, failedWriteMayPersist: true },
   { title: 'the nth replace (compaction) fails', method: 'replace', expect: ROLLED_BACK, compactionOnly: true },
+  // Backends that replace the log in the background (beginReplace ...).
+  { title: 'the nth compaction fails in its final step', method: 'finishReplace', expect: ROLLED_BACK, backgroundOnly: true },
 ];
 
 const EXTRA_FAULT_KINDS = [
@@ -376,8 +378,11 @@ function tableInterface(makeBackend) {
 
 function conformance(name, makeBackend) {
   // Constructing a backend touches nothing; the shape is known before tmp exists.
-  const table = makeBackend('shape-probe').kind === 'table';
-  const kinds = (list) => list.filter((k) => !(table && k.logOnly)).map((k) => (table && k.table ? { ...k, ...k.table } : k));
+  const probe = makeBackend('shape-probe');
+  const table = probe.kind === 'table';
+  const background = typeof probe.beginReplace === 'function';
+  const kinds = (list) => list.filter((k) => !(table && k.logOnly) && (background || !k.backgroundOnly))
+    .map((k) => (table && k.table ? { ...k, ...k.table } : k));
   describe(`conformance of ${name}`, () => {
     if (table) tableInterface(makeBackend);
     else describe('interface', () => {
