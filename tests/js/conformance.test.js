@@ -483,6 +483,31 @@ function conformance(name, makeBackend) {
         await again.close();
       });
 
+      if (background) test('beginReplace lets appends go on to the old log; finishReplace puts the new log with the tail in place; abortReplace drops it', async () => {
+        const where = newWhere();
+        const b = makeBackend(where);
+        await b.open();
+        await b.append(bytes(1, 1, 1));
+        const begun = b.beginReplace(bytes(9, 8));
+        await b.append(bytes(2));
+        await begun;
+        await b.append(bytes(3), { sync: true });
+        expect(asArray(await b.read())).toEqual([1, 1, 1, 2, 3]);
+        await b.finishReplace(bytes(2, 3));
+        expect(asArray(await b.read())).toEqual([9, 8, 2, 3]);
+        await b.append(bytes(4));
+        await b.beginReplace(bytes(5, 5));
+        await b.abortReplace();
+        await b.append(bytes(6));
+        expect(asArray(await b.read())).toEqual([9, 8, 2, 3, 4, 6]);
+        await b.beginReplace(bytes(7));
+        await b.finishReplace(new Uint8Array(0));
+        await b.close();
+        const again = makeBackend(where);
+        expect(asArray(await again.open())).toEqual([7]);
+        await again.close();
+      });
+
       test('a second open while the store is open is refused with LOCKED', async () => {
         const where = newWhere();
         const first = makeBackend(where);
