@@ -49,6 +49,20 @@ export interface LogBackend {
   /** Releases the lock; rejects with the onfailure error if acknowledged writes may have been lost to it. */
   close(): Promise<void>;
   /**
+   * Optional, all three or none: compaction in the background (docs/BACKENDS.md). Writes `bytes`
+   * as a new log beside the current one and makes them durable; meanwhile the map calls only
+   * append and sync, which go to the current log. On failure nothing of the new log remains.
+   */
+  beginReplace?(bytes: Uint8Array): Promise<void>;
+  /**
+   * After beginReplace resolved, alone: appends `tail` (the bytes appended since) to the new log,
+   * makes it durable and atomically puts it in place of the current one. On failure the current
+   * log must be intact, or the error must have fatal: true.
+   */
+  finishReplace?(tail: Uint8Array): Promise<void>;
+  /** After beginReplace resolved, instead of finishReplace: drops the new log. */
+  abortReplace?(): Promise<void>;
+  /**
    * Declare it (as null) if a relaxed append can resolve before its bytes
    * are stored: the map sets it, and the backend calls it once, with a
    * fatal error, when such a write fails later. Every later call must then

@@ -158,9 +158,9 @@ void Engine::SnapshotInstalled(const Snapshot& snapshot) {
   generation_ = snapshot.generation;
   total_records_ =
       snapshot.records + (total_records_ - snapshot.records_at_start);
-  // Nothing was taken while the snapshot was stored (see engine.h), so the
-  // log is now exactly the snapshot.
-  taken_log_bytes_ = snapshot.bytes;
+  // The new log is the snapshot and, after it, every byte taken since it
+  // was encoded (none if the driver held them back; see engine.h).
+  taken_log_bytes_ = snapshot.bytes + (taken_log_bytes_ - snapshot.taken_at_start);
 }
 
 }  // namespace pmap

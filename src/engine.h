@@ -87,16 +87,20 @@ class Engine {
   // Compaction. The driver first writes out the pending bytes, then encodes
   // a snapshot: the complete bytes of a new log, a header with generation + 1
   // then one PUT per live entry in insertion order. Writes may go on while it
-  // stores the snapshot, but their pending bytes must not reach the old log;
-  // once the snapshot has replaced the log, SnapshotInstalled() accounts for
-  // it and the pending bytes go to the new log. If storing the snapshot
-  // fails, nothing needs undoing: the old log plus the pending bytes are
-  // still the whole state.
+  // stores the snapshot. Their pending bytes either wait (they must then not
+  // reach the old log: once the snapshot has replaced the log they go to the
+  // new one), or are taken as usual and go to the old log and also, as the
+  // new log's tail, right after the snapshot, before it replaces the log:
+  // the new log is then the snapshot followed by every byte taken since it
+  // was encoded. SnapshotInstalled() accounts for either. If storing the
+  // snapshot fails, nothing needs undoing: the old log plus the pending
+  // bytes are still the whole state.
   struct Snapshot {
     uint64_t generation = 0;
     uint64_t bytes = 0;
     uint64_t records = 0;           // live entries written
     uint64_t records_at_start = 0;  // total_records when it was taken
+    uint64_t taken_at_start = 0;    // log bytes taken when it was taken
   };
   // Requires !has_pending(). Calls sink(std::string_view) with consecutive
   // pieces of about `chunk_size` bytes.

@@ -12,6 +12,7 @@ Engine::Snapshot Engine::EncodeSnapshot(size_t chunk_size, Sink&& sink) const {
   info.generation = generation_ + 1;
   info.records = index_.size();
   info.records_at_start = total_records_;
+  info.taken_at_start = taken_log_bytes_;
   std::string chunk;
   chunk.reserve(chunk_size + 64);
   log::AppendFileHeader(generation_ + 1, &chunk);

@@ -6,16 +6,28 @@
 // memory and on the log), compact (a snapshot replaces the log), fail (after
 // a failure nothing can be promised: writes are refused until reopened).
 //
+// A backend that can replace its log in the background (beginReplace /
+// finishReplace, docs/BACKENDS.md) compacts without holding up writes: while
+// it stores the snapshot, writes go on being appended to the old log, and
+// are kept as the new log's tail, which the short final step appends to the
+// snapshot before it replaces the log. Every acknowledged write is thus in
+// the old log until the new one, which holds it too, takes its place.
+//
 // Writes are numbered as they are issued (seq). Queued operations reach the
 // core lazily (applyOps), before anything reads the core and when a drain
 // starts; a group of writes applied together shares one promise, settled
 // once its bytes are on the log as the durability asks.
 
+import { concatBytes } from '../backends/common/bytes.js';
 import { OpWriter } from '../op_writer.js';
 import { PersistentMapError, statusError } from '../errors.js';
 import { capabilitiesOf } from './registry.js';
 
 const EMPTY = new Uint8Array(0);
+// A turn of the event loop (a macrotask), where I/O callbacks run.
+const nextTurn = typeof setImmediate === 'function'
+  ? () => new Promise((resolve) => setImmediate(resolve))
+  : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class LogDriver {
   /** Operations of writes not yet applied to the core (the map queues them here). */
@@ -45,6 +57,11 @@ export class LogDriver {
   #draining = null;
   #logBytes = 0; // bytes the backend's log holds
   #noAutoCompactBelow = 0;
+  // A compaction in the background: { waiters, length (the snapshot's),
+  // tail (bytes appended since it was encoded), tailBytes, ready (its
+  // beginReplace settled), error (why that failed), settled (a promise) }.
+  #replacing = null;
+  #lastTurn = 0; // performance.now() when the drain last gave the event loop a turn
 
   /**
    * @param {string} name the store's name, for messages
@@ -170,7 +187,13 @@ export class LogDriver {
         error = err;
       }
     }
-    while (this.#draining) await this.#draining;
+    // A compaction in the background finishes first (or is abandoned, if
+    // the store has failed): the backend is not released under it.
+    while (this.#draining || this.#replacing) {
+      if (this.#draining) await this.#draining;
+      else if (this.state === 'open') await this.#replacing.settled;
+      else await this.#abandonCompaction(this.failure);
+    }
     return error;
   }
 
@@ -228,7 +251,12 @@ export class LogDriver {
 
   #hasWork() {
     return !this.ops.empty || this.#waiters.length > 0 || this.#syncWaiters.length > 0 ||
-      this.#compactWaiters.length > 0;
+      (this.#compactWaiters.length > 0 && this.#replacing === null) || this.#replacing?.ready === true;
+  }
+
+  #autoCompactDue() {
+    return this.state === 'open' && this.#compaction.auto && this.#can.autoCompact && this.#replacing === null &&
+      this.#logBytes >= this.#noAutoCompactBelow && this.#core.compactDue;
   }
 
   #settle(upto, error) {
@@ -243,19 +271,32 @@ export class LogDriver {
   async #drain() {
     while (this.state === 'open') {
       if (this.#snapshotCommit) {
-        await this.#writeSnapshot();
+        // The import's snapshot replaces the log once the one in the
+        // background has (its tail holds every write taken before).
+        if (this.#replacing !== null) await this.#finishCompaction();
+        else await this.#writeSnapshot();
+        continue;
+      }
+      if (this.#replacing?.ready) {
+        // Before further writes, which would otherwise keep it waiting.
+        await this.#finishCompaction();
         continue;
       }
       const bytes = !this.ops.empty || this.#untaken ? this.#commitOps('copy') : EMPTY;
       if (bytes.length > 0) {
         await this.#writePending(bytes);
+        // A loop of awaited writes keeps the drain from ever running out
+        // of writes: a compaction that is due starts between two of them
+        // (the core's bytes are all taken, as a snapshot needs).
+        if (this.#autoCompactDue() && !this.#untaken) await this.#compactNow();
+        else if (this.#replacing !== null && !this.#replacing.ready) await this.#letCompactionRun();
         continue;
       }
       this.#appliedSeq = this.#seq;
       this.#settle(this.#appliedSeq, null); // writes that changed nothing
-      const auto = this.#compaction.auto && this.#can.autoCompact &&
-        this.#logBytes >= this.#noAutoCompactBelow && this.#core.compactDue;
-      if (this.#compactWaiters.length > 0 || auto) {
+      // compact() called during a compaction in the background waits for a
+      // compaction of its own, after it.
+      if ((this.#compactWaiters.length > 0 && this.#replacing === null) || this.#autoCompactDue()) {
         await this.#compactNow();
         continue;
       }
@@ -266,7 +307,9 @@ export class LogDriver {
       return;
     }
     // Failed or closed: nothing more will be written.
-    this.#rejectAll(this.failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`));
+    const error = this.failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
+    this.#rejectAll(error);
+    await this.#abandonCompaction(error);
   }
 
   // Appends the core's pending bytes: one backend write for every write
@@ -280,6 +323,10 @@ export class LogDriver {
       return;
     }
     this.#logBytes += bytes.length;
+    if (this.#replacing !== null) {
+      this.#replacing.tail.push(bytes);
+      this.#replacing.tailBytes += bytes.length;
+    }
     this.#settle(upto, null);
   }
 
@@ -318,18 +365,91 @@ export class LogDriver {
 
   async #compactNow() {
     const waiters = this.#compactWaiters.splice(0);
+    if (this.#can.replaceInBackground) {
+      this.#beginCompaction(waiters);
+      return;
+    }
     try {
       await this.#replaceLog();
       for (const w of waiters) w.resolve();
     } catch (err) {
-      for (const w of waiters) w.reject(err);
-      if (err.fatal) {
-        this.#fail(err);
-      } else {
-        // Leave the old log in place and do not retry at once.
-        this.#noAutoCompactBelow = this.#logBytes + this.#compaction.minBytes;
-        if (waiters.length === 0) this.#hooks.error(err);
+      this.#compactionFailed(err, waiters);
+    }
+  }
+
+  // Encodes the snapshot and has the backend store it beside the log; the
+  // drain goes on, and finishes the compaction once that has settled.
+  #beginCompaction(waiters) {
+    const snapshot = this.#core.encodeSnapshot();
+    const job = { waiters, length: snapshot.length, tail: [], tailBytes: 0, ready: false, error: null, settled: null };
+    job.settled = Promise.resolve()
+      .then(() => this.#backend.beginReplace(snapshot))
+      .catch((err) => { job.error = err; })
+      .then(() => {
+        job.ready = true;
+        this.#schedule();
+      });
+    this.#replacing = job;
+    this.#lastTurn = performance.now();
+  }
+
+  // Awaited writes that follow one another never leave the microtask queue
+  // (a relaxed fs append is synchronous), so the I/O of a compaction in the
+  // background would not progress, nor its tail stop growing, until they
+  // stop: while one runs, the event loop gets a turn every millisecond.
+  async #letCompactionRun() {
+    if (performance.now() - this.#lastTurn < 1) return;
+    await nextTurn();
+    this.#lastTurn = performance.now();
+  }
+
+  // The final step: the tail goes after the snapshot, which then replaces
+  // the log. Writes wait for this step only.
+  async #finishCompaction() {
+    const job = this.#replacing;
+    await job.settled;
+    let error = job.error;
+    if (error === null) {
+      try {
+        await this.#backend.finishReplace(concatBytes(job.tail));
+      } catch (err) {
+        error = err;
       }
+    }
+    this.#replacing = null;
+    if (error !== null) {
+      this.#compactionFailed(error, job.waiters);
+      return;
+    }
+    this.#core.snapshotInstalled();
+    this.#logBytes = job.length + job.tailBytes;
+    for (const w of job.waiters) w.resolve();
+  }
+
+  // A compaction in the background is dropped (a write failed and is being
+  // rolled back, or the store failed or closed): the old log holds every
+  // write, so only the new log's beginnings are thrown away.
+  async #abandonCompaction(error) {
+    const job = this.#replacing;
+    if (job === null) return;
+    await job.settled;
+    if (job.error === null) {
+      // A leftover the backend cannot remove is removed by the next open
+      // (docs/BACKENDS.md); the store itself is sound.
+      await this.#backend.abortReplace().catch(() => {});
+    }
+    this.#replacing = null;
+    for (const w of job.waiters) w.reject(error);
+  }
+
+  #compactionFailed(err, waiters) {
+    for (const w of waiters) w.reject(err);
+    if (err.fatal) {
+      this.#fail(err);
+    } else {
+      // Leave the old log in place and do not retry at once.
+      this.#noAutoCompactBelow = this.#logBytes + this.#compaction.minBytes;
+      if (waiters.length === 0) this.#hooks.error(err);
     }
   }
 
@@ -344,6 +464,9 @@ export class LogDriver {
     }
     const error = new PersistentMapError(cause?.code ?? 'IO',
       `${cause?.message ?? cause}; the write was rolled back`, { cause });
+    // The core is rebuilt from the old log below, which a snapshot being
+    // stored in the background no longer accounts for: drop it.
+    await this.#abandonCompaction(error);
     try {
       await this.#backend.truncate(this.#logBytes);
       const bytes = await this.#backend.read();

@@ -22,6 +22,8 @@ export function setAutoBackend(choose) {
 }
 
 const METHODS = ['open', 'read', 'append', 'truncate', 'sync', 'replace', 'close'];
+// Optional, all or none: compaction without holding up writes.
+const REPLACE_IN_BACKGROUND = ['beginReplace', 'finishReplace', 'abortReplace'];
 
 /**
  * The backend `options.backend` names (or is), and its name for stats():
@@ -32,6 +34,11 @@ export async function makeBackend(name, options) {
   if (backend && typeof backend === 'object') {
     for (const m of METHODS) {
       if (typeof backend[m] !== 'function') throw invalidType(`custom backend lacks a ${m}() method (see docs/BACKENDS.md)`);
+    }
+    const background = REPLACE_IN_BACKGROUND.filter((m) => typeof backend[m] === 'function');
+    if (background.length > 0 && background.length < REPLACE_IN_BACKGROUND.length) {
+      const missing = REPLACE_IN_BACKGROUND.find((m) => typeof backend[m] !== 'function');
+      throw invalidType(`custom backend has ${background[0]}() but lacks ${missing}(); a backend that replaces its log in the background needs all of ${REPLACE_IN_BACKGROUND.map((m) => `${m}()`).join(', ')} (see docs/BACKENDS.md)`);
     }
     return { backend, kind: 'custom' };
   }
@@ -53,8 +60,11 @@ export async function makeBackend(name, options) {
  *   a table-shaped backend (`kind: 'table'`) returns a snapshot of its rows.
  * - `autoCompact`: automatic compaction makes sense (rows hold no dead records).
  * - `lateFailures`: a relaxed append may fail after it resolved (`onfailure`).
+ * - `replaceInBackground`: a log-shaped backend that stores a snapshot while
+ *   appends go on (beginReplace, finishReplace, abortReplace).
  */
 export function capabilitiesOf(backend) {
   const table = backend.kind === 'table';
-  return Object.freeze({ readIsLog: !table, autoCompact: !table, lateFailures: 'onfailure' in backend });
+  const background = !table && REPLACE_IN_BACKGROUND.every((m) => typeof backend[m] === 'function');
+  return Object.freeze({ readIsLog: !table, autoCompact: !table, lateFailures: 'onfailure' in backend, replaceInBackground: background });
 }

@@ -91,6 +91,8 @@ const FAULT_KINDS = [
   { title: 'the nth append fails after writing half of its bytes', method: 'append', partial: true, expect: ROLLED_BACK, logOnly: true },
   { title: 'the nth sync of a strict store fails', method: 'sync', durability: 'strict', expect: REFUSES, failedWriteMayPersist: true },
   { title: 'the nth replace (compaction) fails', method: 'replace', expect: ROLLED_BACK, compactionOnly: true },
+  // Backends that replace the log in the background (beginReplace ...).
+  { title: 'the nth compaction fails in its final step', method: 'finishReplace', expect: ROLLED_BACK, backgroundOnly: true },
 ];
 
 const EXTRA_FAULT_KINDS = [
@@ -376,8 +378,11 @@ function tableInterface(makeBackend) {
 
 function conformance(name, makeBackend) {
   // Constructing a backend touches nothing; the shape is known before tmp exists.
-  const table = makeBackend('shape-probe').kind === 'table';
-  const kinds = (list) => list.filter((k) => !(table && k.logOnly)).map((k) => (table && k.table ? { ...k, ...k.table } : k));
+  const probe = makeBackend('shape-probe');
+  const table = probe.kind === 'table';
+  const background = typeof probe.beginReplace === 'function';
+  const kinds = (list) => list.filter((k) => !(table && k.logOnly) && (background || !k.backgroundOnly))
+    .map((k) => (table && k.table ? { ...k, ...k.table } : k));
   describe(`conformance of ${name}`, () => {
     if (table) tableInterface(makeBackend);
     else describe('interface', () => {
@@ -475,6 +480,31 @@ function conformance(name, makeBackend) {
         await b.close();
         const again = makeBackend(where);
         expect(asArray(await again.open())).toEqual([6, 6]);
+        await again.close();
+      });
+
+      if (background) test('beginReplace lets appends go on to the old log; finishReplace puts the new log with the tail in place; abortReplace drops it', async () => {
+        const where = newWhere();
+        const b = makeBackend(where);
+        await b.open();
+        await b.append(bytes(1, 1, 1));
+        const begun = b.beginReplace(bytes(9, 8));
+        await b.append(bytes(2));
+        await begun;
+        await b.append(bytes(3), { sync: true });
+        expect(asArray(await b.read())).toEqual([1, 1, 1, 2, 3]);
+        await b.finishReplace(bytes(2, 3));
+        expect(asArray(await b.read())).toEqual([9, 8, 2, 3]);
+        await b.append(bytes(4));
+        await b.beginReplace(bytes(5, 5));
+        await b.abortReplace();
+        await b.append(bytes(6));
+        expect(asArray(await b.read())).toEqual([9, 8, 2, 3, 4, 6]);
+        await b.beginReplace(bytes(7));
+        await b.finishReplace(new Uint8Array(0));
+        await b.close();
+        const again = makeBackend(where);
+        expect(asArray(await again.open())).toEqual([7]);
         await again.close();
       });
 

@@ -1,5 +1,6 @@
 // Persistence across processes: a child (tests/js/crash_child.mjs) writes
-// to one store with durability 'strict' and reports every write whose
+// to one store (durability 'strict', or 'relaxed': a SIGKILL does not lose
+// what was written to the OS) and reports every write whose
 // promise resolved; the parent kills it with SIGKILL at a random moment,
 // again and again, continuing the same store. After every kill the store
 // must open in the default recovery mode and hold exactly a prefix of the
@@ -7,7 +8,10 @@
 // write. The parent checks a copy of the store, so the next child is the one
 // that recovers the torn tail (fs) or rolls back the hot journal (sqlite)
 // the kill left behind. For sqlite the copy must also pass the sqlite3
-// tool's integrity check, which rolls back a hot journal itself.
+// tool's integrity check, which rolls back a hot journal itself. The runs
+// that compact often (fs) kill the child also while a compaction stores its
+// snapshot in the background, writes going on (before and after the
+// rename): the writes acknowledged meanwhile must survive as well.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,9 +35,10 @@ afterAll(() => removeTempDir(dir));
  * after it reported "ready" (or after it was spawned, if `fromSpawn`).
  * Resolves to { reported: [i...], ready, signal, code, stderr }.
  */
-function runChild(file, first, delay, fromSpawn, backend) {
+function runChild(file, first, delay, fromSpawn, { backend, durability, compaction }) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, file, String(first), backend], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const args = [CHILD, file, String(first), backend, durability, compaction];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const reported = [];
     let ready = false;
     let pending = '';
@@ -94,8 +99,16 @@ async function openCopy(file, round, backend) {
   };
 }
 
-test.each(['fs', 'sqlite'])('a strict %s store killed with SIGKILL again and again holds a prefix of its writes that includes every acknowledged one', async (backend) => {
-  const file = path.join(dir, `crash.${backend}`);
+const RUNS = [
+  { backend: 'fs', durability: 'strict', compaction: 'default' },
+  { backend: 'sqlite', durability: 'strict', compaction: 'default' },
+  { backend: 'fs', durability: 'strict', compaction: 'often' },
+  { backend: 'fs', durability: 'relaxed', compaction: 'often' },
+];
+
+test.each(RUNS)('a $durability $backend store (compaction: $compaction) killed with SIGKILL again and again holds a prefix of its writes that includes every acknowledged one', async (setup) => {
+  const { backend, durability, compaction } = setup;
+  const file = path.join(dir, `crash-${durability}-${compaction}.${backend}`);
   const seed = Date.now() & 0xffff; // the kill times; named in any failure
   const rand = prng(seed);
   let next = 0; // operations [0, next) are in the store
@@ -105,11 +118,12 @@ test.each(['fs', 'sqlite'])('a strict %s store killed with SIGKILL again and aga
   let unreportedButPresent = 0;
   let tornTails = 0;
   let hotJournals = 0;
+  let midCompaction = 0;
 
   for (let round = 0; round < ROUNDS; round++) {
     const fromSpawn = round % 5 === 4; // now and then, kill during start-up and recovery
     const delay = fromSpawn ? rand.int(250) : 20 + rand.int(280);
-    const run = await runChild(file, next, delay, fromSpawn, backend);
+    const run = await runChild(file, next, delay, fromSpawn, setup);
     const where = `seed ${seed}, round ${round} (first operation ${next}, killed ${delay} ms after ${fromSpawn ? 'spawn' : 'ready'})`;
 
     // The child died of our SIGKILL, not of an error of its own.
@@ -121,6 +135,7 @@ test.each(['fs', 'sqlite'])('a strict %s store killed with SIGKILL again and aga
     expect(run.reported).toEqual(run.reported.map((_, k) => next + k));
     totalReported += run.reported.length;
     const lastReported = next + run.reported.length - 1;
+    if (fs.readdirSync(dir).some((n) => n.startsWith(`${path.basename(file)}.compact-`))) midCompaction++;
 
     if (!fs.existsSync(file)) {
       // Killed before the store file was created: nothing was written.
@@ -159,7 +174,7 @@ test.each(['fs', 'sqlite'])('a strict %s store killed with SIGKILL again and aga
   }
 
   // The store itself (not a copy) opens, with the final state, and takes writes.
-  const map = await PersistentMap.open(file, { backend });
+  const map = await PersistentMap.open(file, { backend, durability });
   expect(canonical(contents(map))).toBe(canonical(contents(model)));
   await map.set('after the crashes', true);
   await map.close();
@@ -168,7 +183,7 @@ test.each(['fs', 'sqlite'])('a strict %s store killed with SIGKILL again and aga
   // The test did exercise something: writes were acknowledged and killed.
   expect(totalReported).toBeGreaterThan(ROUNDS);
   // What this run exercised (the kill times are random).
-  console.log(`crash test (${backend}): ${ROUNDS} kills, ${totalReported} acknowledged writes, ${next} operations in the store, ` +
+  console.log(`crash test (${backend}, ${durability}, compaction ${compaction}): ${ROUNDS} kills, ${midCompaction} with a compaction's temporary file present, ${totalReported} acknowledged writes, ${next} operations in the store, ` +
     `${unreportedButPresent} kills after which the write in flight survived, ${tornTails} torn tails dropped, ` +
     `${hotJournals} hot journals rolled back, ${killedWhileOpening} kills before "ready"`);
 }, 90000);

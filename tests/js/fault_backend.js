@@ -16,10 +16,21 @@
 // append(bytes, { sync: true }) is passed on as append(bytes) followed by
 // sync(), and that sync counts (and can fail) as a sync call: this is how a
 // 'strict' store's write fails after its bytes reached the log.
+//
+// If the inner backend replaces its log in the background (beginReplace,
+// finishReplace, abortReplace), so does the wrapper, and a compaction by
+// that pair counts (and fails) as one replace call: failing it fails
+// beginReplace before the inner backend sees it, or, with `after`, makes
+// finishReplace fail once the new log is in place. finishReplace can also
+// fail by itself, before it reaches the inner backend (whose new log the
+// wrapper then aborts, as a backend whose final step failed leaves none).
+// While beginReplace runs the map may call append and sync only.
 import { PersistentMapError } from '../../js/errors.js';
 
-const FAILABLE = ['append', 'sync', 'replace', 'truncate', 'read'];
+const FAILABLE = ['append', 'sync', 'replace', 'finishReplace', 'truncate', 'read'];
 const COUNTED = ['open', ...FAILABLE, 'close'];
+// The calls the map may make while a beginReplace runs (docs/BACKENDS.md).
+const BESIDE_BEGIN_REPLACE = ['append', 'sync'];
 
 export class FaultBackend {
   #counts = Object.fromEntries(COUNTED.map((m) => [m, 0]));
@@ -27,11 +38,21 @@ export class FaultBackend {
   #injected = [];
   #inFlight = [];
   #overlaps = [];
+  #replaceFault = null; // an `after` fault of a replace begun in the background
+  #beginning = false;
 
   /** @param {object} inner the backend to wrap */
   constructor(inner) {
     this.inner = inner;
     this.kind = inner.kind ?? 'log';
+    if (typeof inner.beginReplace === 'function') {
+      this.beginReplace = (bytes) => this.#beginReplace(bytes);
+      this.finishReplace = (tail) => this.#exclusive('finishReplace', () => this.#finishReplace(tail));
+      this.abortReplace = () => {
+        this.#replaceFault = null;
+        return this.#exclusive('abortReplace', () => this.inner.abortReplace());
+      };
+    }
   }
 
   /**
@@ -48,6 +69,7 @@ export class FaultBackend {
     if (!FAILABLE.includes(method)) throw new Error(`FaultBackend cannot fail ${method}; use one of ${FAILABLE.join(', ')}`);
     if (!Number.isInteger(n) || n < 1) throw new Error('failNth needs n >= 1');
     if (partial && method !== 'append') throw new Error('only append can fail partially');
+    if (method === 'finishReplace' && after) throw new Error("finishReplace fails before the inner call; use failNth('replace', n, { after: true })");
     this.#faults.push({
       method,
       at: this.#counts[method] + n,
@@ -82,6 +104,7 @@ export class FaultBackend {
   /** Runs `fn` as the call `method`, noting any overlap with another call. */
   async #exclusive(method, fn) {
     if (this.#inFlight.length > 0) this.#overlaps.push(`${method} while ${this.#inFlight.join(', ')}`);
+    if (this.#beginning && !BESIDE_BEGIN_REPLACE.includes(method)) this.#overlaps.push(`${method} while beginReplace`);
     this.#inFlight.push(method);
     try {
       return await fn();
@@ -170,6 +193,33 @@ export class FaultBackend {
       await this.inner.replace(bytes);
       if (fault) throw this.#error(fault);
     });
+  }
+
+  async #beginReplace(bytes) {
+    if (this.#inFlight.length > 0 || this.#beginning) {
+      this.#overlaps.push(`beginReplace while ${[...this.#inFlight, ...(this.#beginning ? ['beginReplace'] : [])].join(', ')}`);
+    }
+    const fault = this.#arm('replace');
+    if (fault && !fault.after) throw this.#error(fault);
+    this.#replaceFault = fault;
+    this.#beginning = true;
+    try {
+      await this.inner.beginReplace(bytes);
+    } finally {
+      this.#beginning = false;
+    }
+  }
+
+  async #finishReplace(tail) {
+    const after = this.#replaceFault;
+    this.#replaceFault = null;
+    const fault = this.#arm('finishReplace');
+    if (fault) {
+      await this.inner.abortReplace();
+      throw this.#error(fault);
+    }
+    await this.inner.finishReplace(tail);
+    if (after) throw this.#error(after);
   }
 
   async close() {

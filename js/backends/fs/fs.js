@@ -1,8 +1,9 @@
 // The Node.js file-system backend: the store is one log file; compaction
 // writes `<file>.compact-<random>.tmp` (created exclusively, so a planted
-// file or symlink is never written through), fsyncs it, takes the writer's
-// lock of the new file, renames it over the log and fsyncs the directory
-// (docs/FORMAT.md). One writer at a time: the writer's lock (store_lock.js),
+// file or symlink is never written through) and fsyncs it while appends to
+// the log go on (beginReplace), then appends to it the bytes appended
+// meanwhile, fsyncs it, takes the writer's lock of the new file, renames it
+// over the log and fsyncs the directory (finishReplace; docs/FORMAT.md). One writer at a time: the writer's lock (store_lock.js),
 // which the native C++ library takes too.
 
 import crypto from 'node:crypto';
@@ -46,6 +47,7 @@ export class FsBackend {
     this.kind = 'log';
     this.fh = null;
     this.size = 0;
+    this.next = null; // { tmp, fh, size }: the log beginReplace wrote
   }
 
   async open() {
@@ -127,21 +129,52 @@ export class FsBackend {
   }
 
   async replace(bytes) {
+    await this.beginReplace(bytes);
+    await this.finishReplace(new Uint8Array(0));
+  }
+
+  /**
+   * Writes `bytes` to a new temporary log and syncs it; the log itself is
+   * untouched, and appends to it may go on meanwhile.
+   */
+  async beginReplace(bytes) {
     const tmp = `${this.file}.compact-${crypto.randomBytes(8).toString('hex')}.tmp`;
     let fh = null;
-    let next = null;
     try {
       fh = await fsp.open(tmp, 'wx', 0o644);
       await fh.writeFile(bytes);
       await fh.datasync();
+    } catch (err) {
+      await fh?.close().catch(() => {});
+      if (fh) await fsp.unlink(tmp).catch(() => {});
+      throw fromSystemError(err, `compaction of ${this.file} failed; the old log is unchanged`);
+    }
+    this.next = { tmp, fh, size: bytes.length };
+  }
+
+  /**
+   * Appends `tail` to the new log, syncs it and renames it over the log.
+   * On failure the temporary file is gone and the old log is unchanged.
+   */
+  async finishReplace(tail) {
+    const { tmp, fh, size } = this.next;
+    this.next = null;
+    let next = null;
+    try {
+      let done = 0;
+      while (done < tail.length) {
+        const { bytesWritten } = await fh.write(tail, done, tail.length - done, size + done);
+        done += bytesWritten;
+      }
+      if (tail.length > 0) await fh.datasync();
       // The new log's lock is taken before it gets the store's name, so an
       // opener who finds the new file finds it locked.
       next = await lockStore(tmp, { create: false });
       await fsp.rename(tmp, this.file);
     } catch (err) {
       next?.release();
-      await fh?.close().catch(() => {});
-      if (fh) await fsp.unlink(tmp).catch(() => {});
+      await fh.close().catch(() => {});
+      await fsp.unlink(tmp).catch(() => {});
       throw fromSystemError(err, `compaction of ${this.file} failed; the old log is unchanged`);
     }
     // The old log is gone: from here a failure cannot be undone.
@@ -149,7 +182,7 @@ export class FsBackend {
     this.lock = next;
     const old = this.fh;
     this.fh = fh; // the new log, by the descriptor that wrote it
-    this.size = bytes.length;
+    this.size = size + tail.length;
     try {
       await syncDir(this.dir);
       await old.close();
@@ -158,8 +191,22 @@ export class FsBackend {
     }
   }
 
+  /** Removes the new log beginReplace wrote; the log stays as it is. */
+  async abortReplace() {
+    const next = this.next;
+    this.next = null;
+    if (next === null) return;
+    await next.fh.close().catch(() => {});
+    try {
+      await fsp.unlink(next.tmp);
+    } catch (err) {
+      throw fromSystemError(err, `cannot remove ${next.tmp}; the next open removes it`);
+    }
+  }
+
   async close() {
     try {
+      await this.abortReplace().catch(() => {}); // the next open removes a leftover
       if (this.fh) await this.fh.close();
       // A store that never got its header (say, the disk is full) leaves
       // no empty file behind; the lock is still ours while we remove it.

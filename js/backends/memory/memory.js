@@ -15,6 +15,7 @@ export class MemoryBackend {
     this.name = name;
     this.kind = 'log';
     this.store = null;
+    this.next = null; // the log a compaction in the background is building
   }
 
   async open() {
@@ -50,6 +51,21 @@ export class MemoryBackend {
 
   async replace(bytes) {
     this.store.chunks = [bytes.slice()];
+  }
+
+  async beginReplace(bytes) {
+    this.next = [bytes.slice()];
+  }
+
+  async finishReplace(tail) {
+    const next = this.next;
+    this.next = null;
+    next.push(tail.slice());
+    this.store.chunks = next;
+  }
+
+  async abortReplace() {
+    this.next = null;
   }
 
   async close() {
