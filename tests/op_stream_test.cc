@@ -196,7 +196,7 @@ TEST(OpStreamTest, MalformedStreamsAreRefusedNamingTheByte) {
   } cases[] = {
       {put.substr(0, put.size() - 1), "at byte 0: a PUT is cut short"},
       {put + "\x09", "at byte 17: unknown operation code"},
-      {put + std::string("\x02\x05\x00\x00\x00ab", 7),
+      {put + std::string("\x02\x05\x00\x00\x00" "ab", 7),
        "at byte 17: a DELETE is cut short"},
       {Stream().Batch(2).Put("a", "b").str(),
        "at byte 0: a BATCH has fewer operations than its count"},
