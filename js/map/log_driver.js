@@ -3,31 +3,20 @@
 // (src/native/store.cc), over the same Engine, and its steps carry the same
 // names: write pending (group commit: the writes of one turn of the event
 // loop become one backend write), roll back (a failed write is undone in
-// memory and on the log), compact (a snapshot replaces the log), fail (after
-// a failure nothing can be promised: writes are refused until reopened).
-//
-// A backend that can replace its log in the background (beginReplace /
-// finishReplace, docs/BACKENDS.md) compacts without holding up writes: while
-// it stores the snapshot, writes go on being appended to the old log, and
-// are kept as the new log's tail, which the short final step appends to the
-// snapshot before it replaces the log. Every acknowledged write is thus in
-// the old log until the new one, which holds it too, takes its place.
-//
-// Writes are numbered as they are issued (seq). Queued operations reach the
-// core lazily (applyOps), before anything reads the core and when a drain
-// starts; a group of writes applied together shares one promise, settled
-// once its bytes are on the log as the durability asks.
+// memory and on the log), compact (a snapshot replaces the log, in the
+// background where the backend can: map/background_compaction.js), fail
+// (after a failure writes are refused until the store is reopened).
+// Queued operations reach the core lazily (applyOps), before anything reads
+// it and when a drain starts; map/write_groups.js keeps the promises.
 
-import { concatBytes } from '../backends/common/bytes.js';
 import { OpWriter } from '../op_writer.js';
 import { PersistentMapError, statusError } from '../errors.js';
+import { BackgroundCompaction } from './background_compaction.js';
+import { restoreLog } from './restore_log.js';
 import { capabilitiesOf } from './registry.js';
+import { WriteGroups } from './write_groups.js';
 
 const EMPTY = new Uint8Array(0);
-// A turn of the event loop (a macrotask), where I/O callbacks run.
-const nextTurn = typeof setImmediate === 'function'
-  ? () => new Promise((resolve) => setImmediate(resolve))
-  : () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class LogDriver {
   /** Operations of writes not yet applied to the core (the map queues them here). */
@@ -44,33 +33,19 @@ export class LogDriver {
   #strict;
   #compaction;
   #hooks;
-  #seq = 0; // writes issued
-  #appliedSeq = 0; // writes applied to the core
-  // { seq, promise, resolve, reject }, in seq order: one per group of writes
-  // applied to the core together, which share one promise.
-  #waiters = [];
-  #syncWaiters = [];
-  #compactWaiters = [];
+  #writes = new WriteGroups();
   #scheduled = false;
   #snapshotCommit = false; // the next commit replaces the log (a big import)
   #untaken = false; // the core holds log bytes of writes applied for a read
   #draining = null;
   #logBytes = 0; // bytes the backend's log holds
   #noAutoCompactBelow = 0;
-  // A compaction in the background: { waiters, length (the snapshot's),
-  // tail (bytes appended since it was encoded), tailBytes, ready (its
-  // beginReplace settled), error (why that failed), settled (a promise) }.
-  #replacing = null;
-  #lastTurn = 0; // performance.now() when the drain last gave the event loop a turn
+  #replacing = null; // the BackgroundCompaction running, if any
 
   /**
-   * @param {string} name the store's name, for messages
-   * @param {import('../core.js').Core} core
-   * @param {object} backend
-   * @param {object} options the checked open options
-   * @param {{ reloaded: () => void, error: (err: Error) => void }} hooks
-   *   reloaded: the core was rebuilt from the log (after a roll-back);
-   *   error: a failure no write's promise can report
+   * `options`: the checked open options. `hooks.reloaded()`: the core was
+   * rebuilt from the log (a roll-back); `hooks.error(err)`: a failure no
+   * write's promise can report.
    */
   constructor(name, core, backend, options, hooks) {
     this.#name = name;
@@ -83,7 +58,13 @@ export class LogDriver {
     // Backends that acknowledge a relaxed write before storing it (opfs,
     // indexeddb) report a failure found later here: it can no longer reject
     // that write, so the store stops taking writes and says so at once.
-    if (this.#can.lateFailures) backend.onfailure = (err) => this.#lateFailure(err);
+    if (this.#can.lateFailures) {
+      backend.onfailure = (err) => {
+        if (this.state !== 'open') return;
+        this.#fail(err);
+        this.#hooks.error(err);
+      };
+    }
   }
 
   /** The core with every queued write applied, for reads. */
@@ -123,24 +104,9 @@ export class LogDriver {
    * before it.
    */
   commit() {
-    const seq = ++this.#seq;
-    const waiters = this.#waiters;
-    let waiter = waiters.length > 0 ? waiters[waiters.length - 1] : null;
-    if (waiter !== null && waiter.seq > this.#appliedSeq) {
-      // Its group is not applied yet: this write joins it. Writes of one
-      // group always succeed or fail together (one backend write, one
-      // roll-back), so they can share a promise.
-      waiter.seq = seq;
-    } else {
-      waiter = { seq, promise: null, resolve: null, reject: null };
-      waiter.promise = new Promise((resolve, reject) => {
-        waiter.resolve = resolve;
-        waiter.reject = reject;
-      });
-      waiters.push(waiter);
-    }
+    const done = this.#writes.issue();
     this.#schedule();
-    return waiter.promise;
+    return done;
   }
 
   /**
@@ -155,26 +121,24 @@ export class LogDriver {
     if (refused !== null) throw statusError(refused, `internal error applying an import to ${this.#name}`);
     this.#snapshotCommit = true;
     const done = this.commit();
-    this.#appliedSeq = this.#seq;
+    this.#writes.applied();
     return done;
   }
 
   /** Resolves once every earlier write is on stable storage. */
   flush() {
     this.checkWritable();
-    return new Promise((resolve, reject) => {
-      this.#syncWaiters.push({ resolve, reject });
-      this.#schedule();
-    });
+    const done = WriteGroups.wait(this.#writes.syncs);
+    this.#schedule();
+    return done;
   }
 
   /** Rewrites the log as a snapshot of the live entries. */
   compact() {
     this.checkWritable();
-    return new Promise((resolve, reject) => {
-      this.#compactWaiters.push({ resolve, reject });
-      this.#schedule();
-    });
+    const done = WriteGroups.wait(this.#writes.compactions);
+    this.#schedule();
+    return done;
   }
 
   /** Flushes (the error, if any, is returned), then waits for the drain to stop. */
@@ -204,23 +168,21 @@ export class LogDriver {
   }
 
   /**
-   * Hands the queued operations to the core, for a read; their log bytes
-   * stay in the core until the next commit. Every write issued so far is
-   * then applied, also those that queued nothing (a delete of an absent
-   * key): they settle with the writes before them.
+   * Hands the queued operations to the core, for a read (their log bytes
+   * stay there until the next commit). Every write issued so far is then
+   * applied, also one that queued nothing: it settles with those before it.
    */
   applyOps() {
-    if (this.ops.empty) this.#appliedSeq = this.#seq;
+    if (this.ops.empty) this.#writes.applied();
     else this.#commitOps('keep');
   }
 
-  // Hands the queued operations to the core and takes its log bytes as
-  // Core.commit's `take` says (one call into WebAssembly); returns the
-  // bytes copied out.
+  // One call into WebAssembly: the queued operations in, the log bytes out
+  // as Core.commit's `take` says; returns the bytes copied out.
   #commitOps(take) {
     const refused = this.#core.commit(this.ops.take(), take);
     if (refused !== null) throw statusError(refused, `internal error applying writes to ${this.#name}`);
-    this.#appliedSeq = this.#seq;
+    this.#writes.applied();
     this.#untaken = take === 'keep';
     return this.#core.pending;
   }
@@ -250,22 +212,14 @@ export class LogDriver {
   }
 
   #hasWork() {
-    return !this.ops.empty || this.#waiters.length > 0 || this.#syncWaiters.length > 0 ||
-      (this.#compactWaiters.length > 0 && this.#replacing === null) || this.#replacing?.ready === true;
+    const w = this.#writes;
+    return !this.ops.empty || w.waiting || w.syncs.length > 0 ||
+      (w.compactions.length > 0 && this.#replacing === null) || this.#replacing?.ready === true;
   }
 
   #autoCompactDue() {
     return this.state === 'open' && this.#compaction.auto && this.#can.autoCompact && this.#replacing === null &&
       this.#logBytes >= this.#noAutoCompactBelow && this.#core.compactDue;
-  }
-
-  #settle(upto, error) {
-    let n = 0;
-    while (n < this.#waiters.length && this.#waiters[n].seq <= upto) n++;
-    for (const w of this.#waiters.splice(0, n)) {
-      if (error) w.reject(error);
-      else w.resolve();
-    }
   }
 
   async #drain() {
@@ -289,18 +243,17 @@ export class LogDriver {
         // of writes: a compaction that is due starts between two of them
         // (the core's bytes are all taken, as a snapshot needs).
         if (this.#autoCompactDue() && !this.#untaken) await this.#compactNow();
-        else if (this.#replacing !== null && !this.#replacing.ready) await this.#letCompactionRun();
+        else if (this.#replacing !== null && !this.#replacing.ready) await this.#replacing.letRun();
         continue;
       }
-      this.#appliedSeq = this.#seq;
-      this.#settle(this.#appliedSeq, null); // writes that changed nothing
+      this.#writes.settle(this.#writes.applied()); // writes that changed nothing
       // compact() called during a compaction in the background waits for a
       // compaction of its own, after it.
-      if ((this.#compactWaiters.length > 0 && this.#replacing === null) || this.#autoCompactDue()) {
+      if ((this.#writes.compactions.length > 0 && this.#replacing === null) || this.#autoCompactDue()) {
         await this.#compactNow();
         continue;
       }
-      if (this.#syncWaiters.length > 0) {
+      if (this.#writes.syncs.length > 0) {
         await this.#sync();
         continue;
       }
@@ -308,14 +261,14 @@ export class LogDriver {
     }
     // Failed or closed: nothing more will be written.
     const error = this.failure ?? new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
-    this.#rejectAll(error);
+    this.#writes.rejectAll(error);
     await this.#abandonCompaction(error);
   }
 
   // Appends the core's pending bytes: one backend write for every write
   // applied so far.
   async #writePending(bytes) {
-    const upto = this.#appliedSeq;
+    const upto = this.#writes.appliedSeq;
     try {
       await this.#backend.append(bytes, { sync: this.#strict });
     } catch (err) {
@@ -323,15 +276,12 @@ export class LogDriver {
       return;
     }
     this.#logBytes += bytes.length;
-    if (this.#replacing !== null) {
-      this.#replacing.tail.push(bytes);
-      this.#replacing.tailBytes += bytes.length;
-    }
-    this.#settle(upto, null);
+    this.#replacing?.addTail(bytes);
+    this.#writes.settle(upto);
   }
 
   async #sync() {
-    const waiters = this.#syncWaiters.splice(0);
+    const waiters = this.#writes.syncs.splice(0);
     try {
       await this.#backend.sync();
       for (const w of waiters) w.resolve();
@@ -345,14 +295,14 @@ export class LogDriver {
   async #writeSnapshot() {
     this.#snapshotCommit = false;
     this.#commitOps('drop'); // these records reach the log inside the snapshot
-    const upto = this.#appliedSeq;
+    const upto = this.#writes.appliedSeq;
     try {
       await this.#replaceLog();
     } catch (err) {
       await this.#rollBack(err);
       return;
     }
-    this.#settle(upto, null);
+    this.#writes.settle(upto);
   }
 
   // Replaces the log with a snapshot of the core's entries.
@@ -364,9 +314,11 @@ export class LogDriver {
   }
 
   async #compactNow() {
-    const waiters = this.#compactWaiters.splice(0);
+    const waiters = this.#writes.compactions.splice(0);
     if (this.#can.replaceInBackground) {
-      this.#beginCompaction(waiters);
+      // The backend stores the snapshot beside the log; the drain goes on,
+      // and finishes the compaction once that has settled.
+      this.#replacing = new BackgroundCompaction(this.#backend, this.#core.encodeSnapshot(), waiters, () => this.#schedule());
       return;
     }
     try {
@@ -377,69 +329,26 @@ export class LogDriver {
     }
   }
 
-  // Encodes the snapshot and has the backend store it beside the log; the
-  // drain goes on, and finishes the compaction once that has settled.
-  #beginCompaction(waiters) {
-    const snapshot = this.#core.encodeSnapshot();
-    const job = { waiters, length: snapshot.length, tail: [], tailBytes: 0, ready: false, error: null, settled: null };
-    job.settled = Promise.resolve()
-      .then(() => this.#backend.beginReplace(snapshot))
-      .catch((err) => { job.error = err; })
-      .then(() => {
-        job.ready = true;
-        this.#schedule();
-      });
-    this.#replacing = job;
-    this.#lastTurn = performance.now();
-  }
-
-  // Awaited writes that follow one another never leave the microtask queue
-  // (a relaxed fs append is synchronous), so the I/O of a compaction in the
-  // background would not progress, nor its tail stop growing, until they
-  // stop: while one runs, the event loop gets a turn every millisecond.
-  async #letCompactionRun() {
-    if (performance.now() - this.#lastTurn < 1) return;
-    await nextTurn();
-    this.#lastTurn = performance.now();
-  }
-
-  // The final step: the tail goes after the snapshot, which then replaces
-  // the log. Writes wait for this step only.
+  // The final step: writes wait for this step only.
   async #finishCompaction() {
     const job = this.#replacing;
-    await job.settled;
-    let error = job.error;
-    if (error === null) {
-      try {
-        await this.#backend.finishReplace(concatBytes(job.tail));
-      } catch (err) {
-        error = err;
-      }
-    }
+    const length = await job.finish().catch((err) => err); // the new log's length, or why it failed
     this.#replacing = null;
-    if (error !== null) {
-      this.#compactionFailed(error, job.waiters);
+    if (typeof length !== 'number') {
+      this.#compactionFailed(length, job.waiters);
       return;
     }
     this.#core.snapshotInstalled();
-    this.#logBytes = job.length + job.tailBytes;
+    this.#logBytes = length;
     for (const w of job.waiters) w.resolve();
   }
 
-  // A compaction in the background is dropped (a write failed and is being
-  // rolled back, or the store failed or closed): the old log holds every
-  // write, so only the new log's beginnings are thrown away.
+  // Drops a compaction in the background; its waiters reject with `error`.
   async #abandonCompaction(error) {
     const job = this.#replacing;
     if (job === null) return;
-    await job.settled;
-    if (job.error === null) {
-      // A leftover the backend cannot remove is removed by the next open
-      // (docs/BACKENDS.md); the store itself is sound.
-      await this.#backend.abortReplace().catch(() => {});
-    }
+    await job.abandon(error);
     this.#replacing = null;
-    for (const w of job.waiters) w.reject(error);
   }
 
   #compactionFailed(err, waiters) {
@@ -468,30 +377,15 @@ export class LogDriver {
     // stored in the background no longer accounts for: drop it.
     await this.#abandonCompaction(error);
     try {
-      await this.#backend.truncate(this.#logBytes);
-      const bytes = await this.#backend.read();
-      const report = this.#core.recover(bytes);
-      if (!report.ok) throw statusError(report);
-      // A table backend's read() is a snapshot of its rows, shorter than
-      // the log it stands for (docs/BACKENDS.md).
-      if (report.validBytes !== bytes.length || (this.#can.readIsLog && bytes.length !== this.#logBytes)) {
-        throw new PersistentMapError('CORRUPT', 'the log does not end where the last good write did');
-      }
-      this.#logBytes = bytes.length;
+      this.#logBytes = await restoreLog(this.#backend, this.#core, this.#logBytes, this.#can.readIsLog);
       this.ops.take();
-      this.#appliedSeq = this.#seq;
+      this.#writes.applied();
       this.#untaken = true; // a log without a header gets one
       this.#hooks.reloaded();
-      this.#settle(Infinity, error);
+      this.#writes.settle(Infinity, error);
     } catch (err) {
       this.#fail(new PersistentMapError(error.code, `${error.message}, and restoring the store failed too (${err.message})`, { cause: err, fatal: true }));
     }
-  }
-
-  #lateFailure(error) {
-    if (this.state !== 'open') return;
-    this.#fail(error);
-    this.#hooks.error(error);
   }
 
   // From here writes are refused until the store is reopened.
@@ -499,13 +393,6 @@ export class LogDriver {
     if (this.state !== 'open') return;
     this.state = 'failed';
     this.failure = error;
-    this.#rejectAll(error);
-  }
-
-  // Rejects every write, flush and compaction still waiting.
-  #rejectAll(error) {
-    this.#settle(Infinity, error);
-    for (const w of this.#syncWaiters.splice(0)) w.reject(error);
-    for (const w of this.#compactWaiters.splice(0)) w.reject(error);
+    this.#writes.rejectAll(error);
   }
 }
