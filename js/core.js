@@ -17,6 +17,8 @@ export function recoveryModeList(quote = "'") {
 }
 
 const EMPTY = new Uint8Array(0);
+// The log goes into WebAssembly memory in windows of this size on recovery.
+const RECOVER_WINDOW = 4 << 20;
 // Commit memory up to this size is kept from one commit to the next.
 const KEEP_INPUT_BYTES = 1 << 20;
 
@@ -165,14 +167,46 @@ export class Core {
     return this.engine.contains(this.scratch + 16, len);
   }
 
-  #withBytes(bytes, fn) {
-    return withWasmBytes(this.module, bytes, fn);
-  }
-
+  /**
+   * Rebuilds the state from the bytes of a log file; returns the recovery
+   * report. The bytes go into WebAssembly memory a window of RECOVER_WINDOW
+   * at a time (larger only for a record that does not fit, or for the rest
+   * of the file after damage), so that the memory, which never shrinks,
+   * does not hold the whole file next to the state built from it.
+   */
   recover(bytes) {
-    const report = this.#withBytes(bytes, (p, n) => this.engine.recover(p, n));
-    this.compactDue = report.shouldCompact;
-    return report;
+    const m = this.module;
+    const engine = this.engine;
+    engine.beginRecover(bytes.length);
+    let ptr = 0;
+    let capacity = 0;
+    try {
+      let offset = 0;
+      let size = RECOVER_WINDOW;
+      for (;;) {
+        const end = engine.recoverNeedsRest() ? bytes.length : Math.min(bytes.length, offset + size);
+        const n = end - offset;
+        if (n > capacity) {
+          if (ptr !== 0) m._free(ptr);
+          capacity = 0;
+          ptr = m._malloc(Math.max(1, n)) >>> 0;
+          if (ptr === 0) throw new PersistentMapError('IO', `out of WebAssembly memory for ${n} bytes of the log`);
+          capacity = n;
+        }
+        m.HEAPU8.set(bytes.subarray(offset, end), ptr); // HEAPU8 read after _malloc, which may grow memory
+        const report = engine.recoverWindow(ptr, n, end === bytes.length);
+        if (report !== null) {
+          this.compactDue = report.shouldCompact;
+          return report;
+        }
+        const next = engine.recoverOffset();
+        // No whole record in the window: the next one is twice as large.
+        size = next === offset ? size * 2 : RECOVER_WINDOW;
+        offset = next;
+      }
+    } finally {
+      if (ptr !== 0) m._free(ptr);
+    }
   }
 
   /**

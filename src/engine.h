@@ -11,6 +11,7 @@
 #define PMAP_ENGINE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,6 +63,21 @@ class Engine {
   // pending buffer starts with a fresh one.
   Status Recover(std::string_view log, RecoveryReport* report);
 
+  // Recover() in windows, for a driver that keeps the file elsewhere (in
+  // JavaScript, outside WebAssembly memory) and copies in a few megabytes at
+  // a time, so that the file and the state built from it are never both in
+  // the engine's memory. BeginRecover(), then RecoverWindow() with the bytes
+  // of the file from recover_offset() on (see LogReader::NextWindow) until
+  // it is called with `last`, when *report is filled in. A window that
+  // holds no whole record leaves recover_offset() where it was: the next
+  // must be larger. After recover_needs_rest() the next window must be the
+  // last. On a non-OK Status the engine is empty and the recovery over.
+  void BeginRecover(uint64_t file_size);
+  Status RecoverWindow(std::string_view window, bool last,
+                       RecoveryReport* report);
+  uint64_t recover_offset() const;
+  bool recover_needs_rest() const;
+
   Status Put(std::string_view key, std::string_view value);
   // Deleting an absent key is a no-op and writes nothing; *existed says which.
   Status Delete(std::string_view key, bool* existed = nullptr);
@@ -112,8 +128,14 @@ class Engine {
   Status CheckSize(size_t payload_size) const;
   void ApplyRecord(uint8_t type, std::string_view payload);
 
+  void FailRecovery();
+
   EngineOptions options_;
   OrderedIndex index_;
+  // During a recovery in windows: its reader, records replayed and file size.
+  std::unique_ptr<LogReader> recovery_;
+  uint64_t recovery_records_ = 0;
+  uint64_t recovery_file_bytes_ = 0;
   std::string pending_;
   uint64_t generation_ = 0;
   uint64_t taken_log_bytes_ = 0;  // log bytes already taken by the driver

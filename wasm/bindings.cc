@@ -45,7 +45,7 @@ std::string_view Bytes(uintptr_t ptr, size_t len) {
 class WasmEngine {
  public:
   // `recovery` is a mode's name (src/recovery_mode.h); an unknown name
-  // makes Recover() fail with InvalidArgument.
+  // makes RecoverWindow() fail with InvalidArgument.
   WasmEngine(uint32_t max_record_size, const std::string& recovery,
              double ratio, double min_bytes, bool automatic) {
     EngineOptions options;
@@ -61,28 +61,25 @@ class WasmEngine {
     engine_ = Engine(options);
   }
 
-  val Recover(uintptr_t ptr, size_t len) {
-    RecoveryReport report;
-    Status s = options_status_.ok() ? engine_.Recover(Bytes(ptr, len), &report)
-                                    : options_status_;
-    val out = StatusVal(s);
-    out.set("generation", static_cast<double>(report.generation));
-    out.set("fileBytes", static_cast<double>(report.file_bytes));
-    out.set("validBytes", static_cast<double>(report.valid_bytes));
-    out.set("records", static_cast<double>(report.records));
-    out.set("needsRewrite", report.needs_rewrite);
-    out.set("shouldCompact", s.ok() && engine_.ShouldCompact());
-    val damaged = val::array();
-    for (const DamagedRange& d : report.damaged) {
-      val r = val::object();
-      r.set("begin", static_cast<double>(d.begin));
-      r.set("end", static_cast<double>(d.end));
-      r.set("reason", d.reason);
-      damaged.call<void>("push", r);
-    }
-    out.set("damaged", damaged);
-    return out;
+  // Recovery in windows (Engine::BeginRecover): JavaScript keeps the file
+  // and copies in a window at a time. RecoverWindow returns null until the
+  // last window or a failure, then the report: the Status's fields plus
+  // those of the RecoveryReport and whether to compact.
+  void BeginRecover(double file_size) {
+    engine_.BeginRecover(static_cast<uint64_t>(file_size));
   }
+  val RecoverWindow(uintptr_t ptr, size_t len, bool last) {
+    RecoveryReport report;
+    Status s = options_status_.ok()
+                   ? engine_.RecoverWindow(Bytes(ptr, len), last, &report)
+                   : options_status_;
+    if (s.ok() && !last) return val::null();
+    return ReportVal(s, report);
+  }
+  double RecoverOffset() const {
+    return static_cast<double>(engine_.recover_offset());
+  }
+  bool RecoverNeedsRest() const { return engine_.recover_needs_rest(); }
 
   // One group commit: applies the operation stream at [ptr, ptr + len)
   // (all or nothing, ApplyOpStream) and, if `take`, takes the pending log
@@ -233,6 +230,26 @@ class WasmEngine {
   }
 
  private:
+  val ReportVal(const Status& s, const RecoveryReport& report) const {
+    val out = StatusVal(s);
+    out.set("generation", static_cast<double>(report.generation));
+    out.set("fileBytes", static_cast<double>(report.file_bytes));
+    out.set("validBytes", static_cast<double>(report.valid_bytes));
+    out.set("records", static_cast<double>(report.records));
+    out.set("needsRewrite", report.needs_rewrite);
+    out.set("shouldCompact", s.ok() && engine_.ShouldCompact());
+    val damaged = val::array();
+    for (const DamagedRange& d : report.damaged) {
+      val r = val::object();
+      r.set("begin", static_cast<double>(d.begin));
+      r.set("end", static_cast<double>(d.end));
+      r.set("reason", d.reason);
+      damaged.call<void>("push", r);
+    }
+    out.set("damaged", damaged);
+    return out;
+  }
+
   static val View(const std::string& s) {
     return val(emscripten::typed_memory_view(
         s.size(), reinterpret_cast<const uint8_t*>(s.data())));
@@ -264,7 +281,10 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
                        static_cast<uint32_t>(pmap::kMaxPayloadExcess));
   emscripten::class_<pmap::WasmEngine>("Engine")
       .constructor<uint32_t, const std::string&, double, double, bool>()
-      .function("recover", &pmap::WasmEngine::Recover)
+      .function("beginRecover", &pmap::WasmEngine::BeginRecover)
+      .function("recoverWindow", &pmap::WasmEngine::RecoverWindow)
+      .function("recoverOffset", &pmap::WasmEngine::RecoverOffset)
+      .function("recoverNeedsRest", &pmap::WasmEngine::RecoverNeedsRest)
       .function("commit", &pmap::WasmEngine::Commit)
       .function("lastStatus", &pmap::WasmEngine::LastStatus)
       .function("oversize", &pmap::WasmEngine::Oversize)

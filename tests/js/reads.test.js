@@ -176,3 +176,35 @@ describe('{ freeze: true }', () => {
     expect(fs.existsSync(file)).toBe(false);
   });
 });
+
+test('a log of several recovery windows, with a value larger than one, reopens whole; damage past the first window names its byte', async () => {
+  const big = 'x'.repeat(9 << 20); // more than two 4 MiB windows
+  const entries = [];
+  for (let i = 0; i < 3000; i++) entries.push([`k${i}`, { i, pad: 'p'.repeat(1000) }]);
+  let map = await PersistentMap.open(file);
+  for (let i = 0; i < 3000; i += 10) {
+    if (i === 1000) await map.set('big', big);
+    await map.setMany(entries.slice(i, i + 10)); // one record each
+  }
+  await map.close();
+  map = await PersistentMap.open(file);
+  expect(map.size).toBe(3001);
+  expect(map.get('big')).toBe(big);
+  expect(map.get('k2999')).toEqual(entries[2999][1]);
+  expect(map.at(1000)[0]).toBe('big');
+  await map.close();
+
+  // A flipped byte in the value of a record well past the first window.
+  const bytes = fs.readFileSync(file);
+  const at = bytes.lastIndexOf('"i":2500');
+  bytes[at + 2] ^= 1;
+  fs.writeFileSync(file, bytes);
+  await expect(PersistentMap.open(file)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/log record at byte \d+ is damaged \(bad checksum\) and valid records follow/) });
+  const salvaged = await PersistentMap.open(file, { recovery: 'salvage' });
+  expect(salvaged.size).toBe(2991); // without the record of k2500 ... k2509
+  expect(salvaged.has('k2500')).toBe(false);
+  expect(salvaged.get('k2510')).toEqual(entries[2510][1]);
+  expect(salvaged.recovery.damaged).toHaveLength(1);
+  expect(salvaged.recovery.damaged[0].begin).toBeGreaterThan(8 << 20);
+  await salvaged.close();
+});
