@@ -289,24 +289,47 @@ export class Core {
     return entry;
   }
 
-  /**
-   * Calls onEntry(key, kind, value) for every entry in insertion order:
-   * kind 0 = JSON text (value is a string), 1 = tagged bytes, 2 = raw bytes
-   * (value is a Uint8Array).
-   */
-  forEachEntry(valuesAsText, onEntry) {
-    const n = this.size();
-    try {
-      for (let start = 0; start < n;) start = this.#exportChunk(start, 8 << 20, valuesAsText, onEntry);
-    } finally {
-      this.engine.releaseExport();
-    }
+  /** A new iteration cursor (src/ordered_index.h), before the first entry: its id. */
+  addCursor() {
+    return this.engine.addCursor();
   }
 
-  // Exports entries from `start` until about maxBytes of keys and values,
-  // decoding all their text with one TextDecoder call; returns the next start.
+  removeCursor(id) {
+    this.engine.removeCursor(id);
+  }
+
+  /** Moves cursor `id` past `skip` entries. */
+  skipCursor(id, skip) {
+    this.engine.skipCursor(id, skip);
+  }
+
+  /**
+   * Moves cursor `id` past `skip` entries, then calls onEntry(key, kind,
+   * value) for about maxBytes of entries from there on (kind 0 = JSON text,
+   * value is a string; 1 = tagged bytes, 2 = raw bytes, value is a
+   * Uint8Array); the cursor stays before the first of them.
+   */
+  cursorChunk(id, skip, maxBytes, valuesAsText, onEntry) {
+    this.engine.exportFromCursor(id, skip, maxBytes, valuesAsText);
+    this.#decodeExport(onEntry);
+  }
+
+  /** Frees the memory that exports (cursorChunk, entryAt) grew. */
+  releaseExport() {
+    this.engine.releaseExport();
+  }
+
+  // Exports entries from `start` until about maxBytes of keys and values;
+  // returns the next start.
   #exportChunk(start, maxBytes, valuesAsText, onEntry) {
     const next = this.engine.exportEntries(start, maxBytes, valuesAsText);
+    this.#decodeExport(onEntry);
+    return next;
+  }
+
+  // Hands out the entries of the last export, decoding all their text with
+  // one TextDecoder call.
+  #decodeExport(onEntry) {
     const text = textDecoder.decode(this.engine.exportText());
     const bin = this.engine.exportBin().slice();
     const meta = this.engine.exportMeta().slice();
@@ -331,7 +354,6 @@ export class Core {
       }
       onEntry(key, kind, value);
     }
-    return next;
   }
 
   delete() {

@@ -24,9 +24,11 @@ void Engine::BeginRecover(uint64_t file_size) {
   pending_.clear();
   total_records_ = 0;
   generation_ = 0;
-  // A guess at the number of entries (records of ~128 bytes), so that the
-  // table does not double over and over during replay.
-  index_.Reserve(static_cast<size_t>(file_size / 128));
+  // A guess at the number of entries (records of ~512 bytes), so that the
+  // table does not double over and over during replay. A larger guess
+  // costs memory for good when records are larger: the table is written
+  // through, and WebAssembly memory never shrinks.
+  index_.Reserve(static_cast<size_t>(file_size / 512));
   recovery_ = std::make_unique<LogReader>(options_.max_record_size,
                                           options_.recovery);
   recovery_records_ = 0;

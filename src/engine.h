@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "compaction_policy.h"
@@ -85,6 +86,13 @@ class Engine {
   Status Write(const WriteBatch& batch);
 
   const OrderedIndex& index() const { return index_; }
+  // Iteration cursors, see OrderedIndex.
+  uint32_t AddCursor() { return index_.AddCursor(); }
+  void RemoveCursor(uint32_t id) { index_.RemoveCursor(id); }
+  template <typename Fn>
+  void SkipAndVisit(uint32_t id, size_t n, Fn&& fn) {
+    index_.SkipAndVisit(id, n, std::forward<Fn>(fn));
+  }
   // At() needs positions ready; see OrderedIndex.
   void PreparePositions() { index_.PreparePositions(); }
 

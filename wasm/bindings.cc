@@ -155,40 +155,38 @@ class WasmEngine {
   // offset in bin_, value kind (as in Find), value length in UTF-16 units
   // (text) or bytes, value offset in bin_. Returns the next start.
   size_t Export(size_t start, size_t max_bytes, bool values_as_text) {
-    text_.clear();
-    bin_.clear();
-    meta_.clear();
+    ClearExport();
     if (!engine_.index().PositionsReady()) engine_.PreparePositions();
     size_t i = start;
     const size_t n = engine_.index().size();
     for (; i < n && text_.size() + bin_.size() < max_bytes; ++i) {
       std::string_view k, v;
       engine_.index().At(i, &k, &v);
-      size_t k16 = 0;
-      if (Utf8ToUtf16Length(k, &k16)) {
-        meta_.insert(meta_.end(), {static_cast<uint32_t>(k16),
-                                   static_cast<uint32_t>(k.size()), 0});
-        text_.append(k);
-      } else {
-        meta_.insert(meta_.end(), {0xffffffffu, static_cast<uint32_t>(k.size()),
-                                   static_cast<uint32_t>(bin_.size())});
-        bin_.append(k);
-      }
-      size_t v16 = 0;
-      const ValueKind kind = Kind(&v, values_as_text, &v16);
-      if (kind == ValueKind::kText) {
-        meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
-                                   static_cast<uint32_t>(v16), 0});
-        text_.append(v);
-      } else {
-        meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
-                                   static_cast<uint32_t>(v.size()),
-                                   static_cast<uint32_t>(bin_.size())});
-        bin_.append(v);
-      }
+      AppendExport(k, v, values_as_text);
     }
     return i;
   }
+
+  // Iteration (OrderedIndex cursors): moves cursor `id` past `skip`
+  // entries, then exports the entries from there, as Export does, without
+  // moving it.
+  uint32_t AddCursor() { return engine_.AddCursor(); }
+  void RemoveCursor(uint32_t id) { engine_.RemoveCursor(id); }
+  void SkipCursor(uint32_t id, double skip) {
+    engine_.SkipAndVisit(id, static_cast<size_t>(skip),
+                         [](std::string_view, std::string_view) { return false; });
+  }
+  void ExportFromCursor(uint32_t id, double skip, size_t max_bytes,
+                        bool values_as_text) {
+    ClearExport();
+    engine_.SkipAndVisit(
+        id, static_cast<size_t>(skip),
+        [&](std::string_view k, std::string_view v) {
+          AppendExport(k, v, values_as_text);
+          return text_.size() + bin_.size() < max_bytes;
+        });
+  }
+
   val ExportText() const { return View(text_); }
   val ExportBin() const { return View(bin_); }
   val ExportMeta() const {
@@ -250,6 +248,38 @@ class WasmEngine {
     return out;
   }
 
+  void ClearExport() {
+    text_.clear();
+    bin_.clear();
+    meta_.clear();
+  }
+
+  void AppendExport(std::string_view k, std::string_view v,
+                    bool values_as_text) {
+    size_t k16 = 0;
+    if (Utf8ToUtf16Length(k, &k16)) {
+      meta_.insert(meta_.end(), {static_cast<uint32_t>(k16),
+                                 static_cast<uint32_t>(k.size()), 0});
+      text_.append(k);
+    } else {
+      meta_.insert(meta_.end(), {0xffffffffu, static_cast<uint32_t>(k.size()),
+                                 static_cast<uint32_t>(bin_.size())});
+      bin_.append(k);
+    }
+    size_t v16 = 0;
+    const ValueKind kind = Kind(&v, values_as_text, &v16);
+    if (kind == ValueKind::kText) {
+      meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
+                                 static_cast<uint32_t>(v16), 0});
+      text_.append(v);
+    } else {
+      meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
+                                 static_cast<uint32_t>(v.size()),
+                                 static_cast<uint32_t>(bin_.size())});
+      bin_.append(v);
+    }
+  }
+
   static val View(const std::string& s) {
     return val(emscripten::typed_memory_view(
         s.size(), reinterpret_cast<const uint8_t*>(s.data())));
@@ -294,6 +324,10 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .function("find", &pmap::WasmEngine::Find)
       .function("contains", &pmap::WasmEngine::Contains)
       .function("exportEntries", &pmap::WasmEngine::Export)
+      .function("addCursor", &pmap::WasmEngine::AddCursor)
+      .function("removeCursor", &pmap::WasmEngine::RemoveCursor)
+      .function("skipCursor", &pmap::WasmEngine::SkipCursor)
+      .function("exportFromCursor", &pmap::WasmEngine::ExportFromCursor)
       .function("exportText", &pmap::WasmEngine::ExportText)
       .function("exportBin", &pmap::WasmEngine::ExportBin)
       .function("exportMeta", &pmap::WasmEngine::ExportMeta)

@@ -208,3 +208,70 @@ test('a log of several recovery windows, with a value larger than one, reopens w
   expect(salvaged.recovery.damaged[0].begin).toBeGreaterThan(8 << 20);
   await salvaged.close();
 });
+
+// Runs `steps` on a reopened store (iterated from the core) and on a Map
+// with the same entries, iterating both; the visits must be the same.
+async function iterateAlongsideAMap(count, steps) {
+  const entries = Array.from({ length: count }, (_, i) => [`k${i}`, { i, pad: 'p'.repeat(200) }]);
+  const map = await storeWith(entries);
+  const model = new Map(entries);
+  const seen = [];
+  const want = [];
+  const ours = map.entries();
+  const theirs = model.entries();
+  for (let step = 0; ; step++) {
+    const a = ours.next();
+    const b = theirs.next();
+    expect(a.done).toBe(b.done);
+    if (a.done) break;
+    seen.push(a.value);
+    want.push(b.value);
+    for (const [op, key, value] of steps(step)) {
+      if (op === 'set') {
+        map.set(key, value);
+        model.set(key, value);
+      } else if (op === 'delete') {
+        map.delete(key);
+        model.delete(key);
+      } else {
+        map.clear();
+        model.clear();
+      }
+    }
+  }
+  expect(seen).toEqual(want);
+  await map.close();
+  return seen.length;
+}
+
+test('iteration after an open is live as a Map\'s: set entries are visited, deleted ones not, updated ones with their new value', async () => {
+  const visited = await iterateAlongsideAMap(3000, (step) => {
+    if (step === 10) return [['delete', 'k11'], ['delete', 'k5'], ['set', 'k12', 'updated ahead'], ['set', 'k3', 'updated behind']];
+    if (step === 20) return [['set', 'new-1', 1], ['delete', 'k21'], ['set', 'k21', 'back at the end']];
+    if (step > 100 && step < 2500 && step % 2 === 0) return [['delete', `k${step + 7}`], ['delete', `k${step - 50}`]]; // holes, squeezed
+    if (step === 2600) return [['set', 'new-2', 2]];
+    return [];
+  });
+  expect(visited).toBeGreaterThan(1000);
+});
+
+test('a clear during an iteration after an open ends it but for the entries set after the clear', async () => {
+  await iterateAlongsideAMap(2000, (step) => {
+    if (step === 1500) return [['clear'], ['set', 'after-1', 1], ['set', 'after-2', 2]];
+    if (step === 1501) return [['set', 'after-3', 3], ['delete', 'after-2']];
+    return [];
+  });
+});
+
+test('an iteration started before close() goes on after it, and reads after close come from the core', async () => {
+  const entries = Array.from({ length: 2000 }, (_, i) => [`k${i}`, { i, pad: 'p'.repeat(200) }]);
+  const map = await storeWith(entries);
+  const it = map.entries();
+  expect(it.next().value).toEqual(entries[0]);
+  await map.close();
+  expect([it.next().value, ...it]).toEqual(entries.slice(1));
+  expect(map.get('k1999')).toEqual(entries[1999][1]);
+  expect(map.at(-1)).toEqual(entries[1999]);
+  expect(map.size).toBe(2000);
+  await expect(map.set('k', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+});
