@@ -24,11 +24,6 @@ void Engine::BeginRecover(uint64_t file_size) {
   pending_.clear();
   total_records_ = 0;
   generation_ = 0;
-  // A guess at the number of entries (records of ~512 bytes), so that the
-  // table does not double over and over during replay. A larger guess
-  // costs memory for good when records are larger: the table is written
-  // through, and WebAssembly memory never shrinks.
-  index_.Reserve(static_cast<size_t>(file_size / 512));
   recovery_ = std::make_unique<LogReader>(options_.max_record_size,
                                           options_.recovery);
   recovery_records_ = 0;
@@ -59,6 +54,12 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
     FailRecovery();
     return Status::InvalidArgument("the first window must hold the file header");
   }
+  // The table is sized once so that it does not double over and over
+  // during replay: for the whole file in one window, for records of ~128
+  // bytes; else for as many entries per byte as the first window held. (A
+  // guess too large costs memory for good in WebAssembly, which never
+  // shrinks: the table is written through.)
+  if (first && last) index_.Reserve(static_cast<size_t>(window.size() / 128));
   reader.NextWindow(window, last);
   Status s;
   if (first) s = reader.ReadHeader(&generation_);
@@ -70,6 +71,10 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
       ++recovery_records_;
     }
     s = reader.status();
+  }
+  if (s.ok() && first && !last && reader.offset() > 0) {
+    index_.Reserve(static_cast<size_t>(
+        static_cast<double>(index_.size()) * recovery_file_bytes_ / reader.offset() * 1.1));
   }
   if (!s.ok() || last) {
     *report = RecoveryReport();
