@@ -24,8 +24,8 @@ void Engine::BeginRecover(uint64_t file_size) {
   pending_.clear();
   total_records_ = 0;
   generation_ = 0;
-  recovery_ = std::make_unique<LogReader>(options_.max_record_size,
-                                          options_.recovery);
+  recovery_ =
+      std::make_unique<LogReader>(options_.max_record_size, options_.recovery);
   recovery_records_ = 0;
   recovery_file_bytes_ = file_size;
 }
@@ -47,12 +47,15 @@ void Engine::FailRecovery() {
 
 Status Engine::RecoverWindow(std::string_view window, bool last,
                              RecoveryReport* report) {
-  if (!recovery_) return Status::InvalidArgument("RecoverWindow before BeginRecover");
+  if (!recovery_)
+    return Status::InvalidArgument("RecoverWindow before BeginRecover");
   LogReader& reader = *recovery_;
   const bool first = reader.offset() == 0 && !reader.has_header();
-  if (first && !last && window.size() < static_cast<size_t>(log::kFileHeaderSize)) {
+  if (first && !last &&
+      window.size() < static_cast<size_t>(log::kFileHeaderSize)) {
     FailRecovery();
-    return Status::InvalidArgument("the first window must hold the file header");
+    return Status::InvalidArgument(
+        "the first window must hold the file header");
   }
   // The table is sized once so that it does not double over and over
   // during replay: for the whole file in one window, for records of ~128
@@ -73,8 +76,9 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
     s = reader.status();
   }
   if (s.ok() && first && !last && reader.offset() > 0) {
-    index_.Reserve(static_cast<size_t>(
-        static_cast<double>(index_.size()) * recovery_file_bytes_ / reader.offset() * 1.1));
+    index_.Reserve(static_cast<size_t>(static_cast<double>(index_.size()) *
+                                       recovery_file_bytes_ / reader.offset() *
+                                       1.1));
   }
   if (!s.ok() || last) {
     *report = RecoveryReport();
