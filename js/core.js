@@ -17,6 +17,8 @@ export function recoveryModeList(quote = "'") {
 }
 
 const EMPTY = new Uint8Array(0);
+// The log goes into WebAssembly memory in windows of this size on recovery.
+const RECOVER_WINDOW = 4 << 20;
 // Commit memory up to this size is kept from one commit to the next.
 const KEEP_INPUT_BYTES = 1 << 20;
 
@@ -165,14 +167,46 @@ export class Core {
     return this.engine.contains(this.scratch + 16, len);
   }
 
-  #withBytes(bytes, fn) {
-    return withWasmBytes(this.module, bytes, fn);
-  }
-
+  /**
+   * Rebuilds the state from the bytes of a log file; returns the recovery
+   * report. The bytes go into WebAssembly memory a window of RECOVER_WINDOW
+   * at a time (larger only for a record that does not fit, or for the rest
+   * of the file after damage), so that the memory, which never shrinks,
+   * does not hold the whole file next to the state built from it.
+   */
   recover(bytes) {
-    const report = this.#withBytes(bytes, (p, n) => this.engine.recover(p, n));
-    this.compactDue = report.shouldCompact;
-    return report;
+    const m = this.module;
+    const engine = this.engine;
+    engine.beginRecover(bytes.length);
+    let ptr = 0;
+    let capacity = 0;
+    try {
+      let offset = 0;
+      let size = RECOVER_WINDOW;
+      for (;;) {
+        const end = engine.recoverNeedsRest() ? bytes.length : Math.min(bytes.length, offset + size);
+        const n = end - offset;
+        if (n > capacity) {
+          if (ptr !== 0) m._free(ptr);
+          capacity = 0;
+          ptr = m._malloc(Math.max(1, n)) >>> 0;
+          if (ptr === 0) throw new PersistentMapError('IO', `out of WebAssembly memory for ${n} bytes of the log`);
+          capacity = n;
+        }
+        m.HEAPU8.set(bytes.subarray(offset, end), ptr); // HEAPU8 read after _malloc, which may grow memory
+        const report = engine.recoverWindow(ptr, n, end === bytes.length);
+        if (report !== null) {
+          this.compactDue = report.shouldCompact;
+          return report;
+        }
+        const next = engine.recoverOffset();
+        // No whole record in the window: the next one is twice as large.
+        size = next === offset ? size * 2 : RECOVER_WINDOW;
+        offset = next;
+      }
+    } finally {
+      if (ptr !== 0) m._free(ptr);
+    }
   }
 
   /**
@@ -255,24 +289,47 @@ export class Core {
     return entry;
   }
 
-  /**
-   * Calls onEntry(key, kind, value) for every entry in insertion order:
-   * kind 0 = JSON text (value is a string), 1 = tagged bytes, 2 = raw bytes
-   * (value is a Uint8Array).
-   */
-  forEachEntry(valuesAsText, onEntry) {
-    const n = this.size();
-    try {
-      for (let start = 0; start < n;) start = this.#exportChunk(start, 8 << 20, valuesAsText, onEntry);
-    } finally {
-      this.engine.releaseExport();
-    }
+  /** A new iteration cursor (src/ordered_index.h), before the first entry: its id. */
+  addCursor() {
+    return this.engine.addCursor();
   }
 
-  // Exports entries from `start` until about maxBytes of keys and values,
-  // decoding all their text with one TextDecoder call; returns the next start.
+  removeCursor(id) {
+    this.engine.removeCursor(id);
+  }
+
+  /** Moves cursor `id` past `skip` entries. */
+  skipCursor(id, skip) {
+    this.engine.skipCursor(id, skip);
+  }
+
+  /**
+   * Moves cursor `id` past `skip` entries, then calls onEntry(key, kind,
+   * value) for about maxBytes of entries from there on (kind 0 = JSON text,
+   * value is a string; 1 = tagged bytes, 2 = raw bytes, value is a
+   * Uint8Array); the cursor stays before the first of them.
+   */
+  cursorChunk(id, skip, maxBytes, valuesAsText, onEntry) {
+    this.engine.exportFromCursor(id, skip, maxBytes, valuesAsText);
+    this.#decodeExport(onEntry);
+  }
+
+  /** Frees the memory that exports (cursorChunk, entryAt) grew. */
+  releaseExport() {
+    this.engine.releaseExport();
+  }
+
+  // Exports entries from `start` until about maxBytes of keys and values;
+  // returns the next start.
   #exportChunk(start, maxBytes, valuesAsText, onEntry) {
     const next = this.engine.exportEntries(start, maxBytes, valuesAsText);
+    this.#decodeExport(onEntry);
+    return next;
+  }
+
+  // Hands out the entries of the last export, decoding all their text with
+  // one TextDecoder call.
+  #decodeExport(onEntry) {
     const text = textDecoder.decode(this.engine.exportText());
     const bin = this.engine.exportBin().slice();
     const meta = this.engine.exportMeta().slice();
@@ -297,7 +354,6 @@ export class Core {
       }
       onEntry(key, kind, value);
     }
-    return next;
   }
 
   delete() {

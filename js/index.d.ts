@@ -227,6 +227,7 @@ export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
   /** Resolves once every earlier write is on stable storage. */
   flush(): Promise<void>;
   compact(): Promise<void>;
+  /** Flushes and releases the store; idempotent. Reads and iterations go on afterwards (the memory is freed once the map is garbage). */
   close(): Promise<void>;
 
   /**

@@ -23,6 +23,9 @@ export { registerBackend, setAutoBackend } from './map/registry.js';
 
 const CONSTRUCT = Symbol('construct');
 
+// The cores of closed maps, freed when their map is garbage collected.
+const closedCores = new FinalizationRegistry((core) => core.delete());
+
 // Whether fn's result looks like a Promise. A value that cannot even be
 // read (a revoked Proxy) is not one: the codec refuses it with its path.
 function isThenable(value) {
@@ -320,6 +323,7 @@ export class PersistentMap {
       await this.#written({ type: 'setMany', keys: list }, true);
     } else {
       // Too big for one record: separate records, written as a snapshot.
+      this.#cache.beforeWrite();
       const done = this.#driver.commitViaSnapshot(importOps(list, lines, this.#form, this.#core, this.#options.maxRecordSize));
       for (const [key, stored] of list) this.#cache.put(key, stored);
       if (this.#events.watched > 0) this.#events.emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
@@ -356,19 +360,13 @@ export class PersistentMap {
     return this.#closing;
   }
 
+  // Reads go on after close, from the core, which is freed once the map
+  // is garbage (closedCores).
   async #close() {
-    let error = await this.#driver.close();
-    try {
-      this.#cache.detach(); // reads go on after close, without the core
-    } catch (err) {
-      error ??= err;
-    }
+    const error = await this.#driver.close();
     this.#closedStats = this.#core.stats();
-    try {
-      await this.#driver.release();
-    } finally {
-      this.#core.delete();
-    }
+    closedCores.register(this, this.#core);
+    await this.#driver.release();
     if (error) throw error;
   }
 

@@ -15,32 +15,81 @@ Engine::Engine(EngineOptions options) : options_(options) {
 }
 
 Status Engine::Recover(std::string_view file, RecoveryReport* report) {
+  BeginRecover(file.size());
+  return RecoverWindow(file, true, report);
+}
+
+void Engine::BeginRecover(uint64_t file_size) {
   index_.Clear();
   pending_.clear();
   total_records_ = 0;
-  *report = RecoveryReport();
-  report->file_bytes = file.size();
+  generation_ = 0;
+  recovery_ =
+      std::make_unique<LogReader>(options_.max_record_size, options_.recovery);
+  recovery_records_ = 0;
+  recovery_file_bytes_ = file_size;
+}
 
-  // A guess at the number of entries (records of ~128 bytes), so that the
-  // table does not double over and over during replay.
-  index_.Reserve(file.size() / 128);
-  LogReader reader(file, options_.max_record_size, options_.recovery);
-  Status s = reader.ReadHeader(&generation_);
+uint64_t Engine::recover_offset() const {
+  return recovery_ ? recovery_->offset() : 0;
+}
+
+bool Engine::recover_needs_rest() const {
+  return recovery_ && recovery_->damage_ahead();
+}
+
+void Engine::FailRecovery() {
+  recovery_.reset();
+  index_.Clear();
+  total_records_ = 0;
+  generation_ = 0;
+}
+
+Status Engine::RecoverWindow(std::string_view window, bool last,
+                             RecoveryReport* report) {
+  if (!recovery_)
+    return Status::InvalidArgument("RecoverWindow before BeginRecover");
+  LogReader& reader = *recovery_;
+  const bool first = reader.offset() == 0 && !reader.has_header();
+  if (first && !last &&
+      window.size() < static_cast<size_t>(log::kFileHeaderSize)) {
+    FailRecovery();
+    return Status::InvalidArgument(
+        "the first window must hold the file header");
+  }
+  // The table is sized once so that it does not double over and over
+  // during replay: for the whole file in one window, for records of ~128
+  // bytes; else for as many entries per byte as the first window held. (A
+  // guess too large costs memory for good in WebAssembly, which never
+  // shrinks: the table is written through.)
+  if (first && last) index_.Reserve(static_cast<size_t>(window.size() / 128));
+  reader.NextWindow(window, last);
+  Status s;
+  if (first) s = reader.ReadHeader(&generation_);
   if (s.ok()) {
     uint8_t type;
     std::string_view payload;
     while (reader.ReadRecord(&type, &payload)) {
       ApplyRecord(type, payload);
-      ++report->records;
+      ++recovery_records_;
     }
     s = reader.status();
   }
+  if (s.ok() && first && !last && reader.offset() > 0) {
+    index_.Reserve(static_cast<size_t>(static_cast<double>(index_.size()) *
+                                       recovery_file_bytes_ / reader.offset() *
+                                       1.1));
+  }
+  if (!s.ok() || last) {
+    *report = RecoveryReport();
+    report->file_bytes = recovery_file_bytes_;
+  }
   if (!s.ok()) {
-    index_.Clear();
-    total_records_ = 0;
-    generation_ = 0;
+    FailRecovery();
     return s;
   }
+  if (!last) return Status::OK();
+  report->records = recovery_records_;
   report->generation = generation_;
   report->valid_bytes = reader.valid_end();
   report->damaged = reader.damaged();
@@ -49,6 +98,7 @@ Status Engine::Recover(std::string_view file, RecoveryReport* report) {
   if (!reader.has_header()) {
     log::AppendFileHeader(generation_, &pending_);
   }
+  recovery_.reset();
   return Status::OK();
 }
 

@@ -11,8 +11,10 @@
 #define PMAP_ENGINE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "compaction_policy.h"
@@ -62,6 +64,21 @@ class Engine {
   // pending buffer starts with a fresh one.
   Status Recover(std::string_view log, RecoveryReport* report);
 
+  // Recover() in windows, for a driver that keeps the file elsewhere (in
+  // JavaScript, outside WebAssembly memory) and copies in a few megabytes at
+  // a time, so that the file and the state built from it are never both in
+  // the engine's memory. BeginRecover(), then RecoverWindow() with the bytes
+  // of the file from recover_offset() on (see LogReader::NextWindow) until
+  // it is called with `last`, when *report is filled in. A window that
+  // holds no whole record leaves recover_offset() where it was: the next
+  // must be larger. After recover_needs_rest() the next window must be the
+  // last. On a non-OK Status the engine is empty and the recovery over.
+  void BeginRecover(uint64_t file_size);
+  Status RecoverWindow(std::string_view window, bool last,
+                       RecoveryReport* report);
+  uint64_t recover_offset() const;
+  bool recover_needs_rest() const;
+
   Status Put(std::string_view key, std::string_view value);
   // Deleting an absent key is a no-op and writes nothing; *existed says which.
   Status Delete(std::string_view key, bool* existed = nullptr);
@@ -69,6 +86,13 @@ class Engine {
   Status Write(const WriteBatch& batch);
 
   const OrderedIndex& index() const { return index_; }
+  // Iteration cursors, see OrderedIndex.
+  uint32_t AddCursor() { return index_.AddCursor(); }
+  void RemoveCursor(uint32_t id) { index_.RemoveCursor(id); }
+  template <typename Fn>
+  void SkipAndVisit(uint32_t id, size_t n, Fn&& fn) {
+    index_.SkipAndVisit(id, n, std::forward<Fn>(fn));
+  }
   // At() needs positions ready; see OrderedIndex.
   void PreparePositions() { index_.PreparePositions(); }
 
@@ -116,8 +140,14 @@ class Engine {
   Status CheckSize(size_t payload_size) const;
   void ApplyRecord(uint8_t type, std::string_view payload);
 
+  void FailRecovery();
+
   EngineOptions options_;
   OrderedIndex index_;
+  // During a recovery in windows: its reader, records replayed and file size.
+  std::unique_ptr<LogReader> recovery_;
+  uint64_t recovery_records_ = 0;
+  uint64_t recovery_file_bytes_ = 0;
   std::string pending_;
   uint64_t generation_ = 0;
   uint64_t taken_log_bytes_ = 0;  // log bytes already taken by the driver

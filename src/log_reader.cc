@@ -9,6 +9,14 @@
 #include "write_batch.h"
 
 namespace pmap {
+namespace {
+
+// The reasons CheckRecordAt() gives for a record that the end of the bytes
+// cuts short: in a window before the last, more bytes may complete it.
+constexpr char kHeaderCutShort[] = "record header cut short by end of file";
+constexpr char kLengthBeyondEnd[] = "length beyond end of file";
+
+}  // namespace
 
 bool IsValidPayload(uint8_t type, std::string_view payload) {
   switch (type) {
@@ -35,6 +43,17 @@ bool IsValidPayload(uint8_t type, std::string_view payload) {
 LogReader::LogReader(std::string_view file, uint32_t max_record_size,
                      RecoveryMode mode)
     : file_(file), max_record_size_(max_record_size), mode_(mode) {}
+
+LogReader::LogReader(uint32_t max_record_size, RecoveryMode mode)
+    : max_record_size_(max_record_size), mode_(mode), last_(false) {}
+
+void LogReader::NextWindow(std::string_view window, bool last) {
+  base_ += pos_;
+  pos_ = 0;
+  file_ = window;
+  last_ = last;
+  damage_ahead_ = false;
+}
 
 void LogReader::Fail(Status s) {
   if (status_.ok()) status_ = std::move(s);
@@ -91,7 +110,7 @@ Status LogReader::ReadHeader(uint64_t* generation) {
 const char* LogReader::CheckRecordAt(size_t offset, size_t* record_size) const {
   const size_t left = file_.size() - offset;
   if (left < static_cast<size_t>(log::kRecordHeaderSize)) {
-    return "record header cut short by end of file";
+    return kHeaderCutShort;
   }
   const char* rec = file_.data() + offset;
   const uint32_t length = DecodeFixed32(rec + 4);
@@ -100,7 +119,7 @@ const char* LogReader::CheckRecordAt(size_t offset, size_t* record_size) const {
   if (length > log::kMaxMaxRecordSize) {
     return "length exceeds the maximum record size";
   }
-  if (length > left - log::kRecordHeaderSize) return "length beyond end of file";
+  if (length > left - log::kRecordHeaderSize) return kLengthBeyondEnd;
   uint32_t expected = crc32c::Unmask(DecodeFixed32(rec));
   if (crc32c::Value(rec + 8, 1 + static_cast<size_t>(length)) != expected) {
     return "bad checksum";
@@ -213,21 +232,25 @@ bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
       if (size - log::kRecordHeaderSize > max_record_size_) {
         // Not damage, in any mode: the store holds a record its writer
         // allowed, and dropping it would lose it for good.
-        Fail(RecordTooLarge(pos_, size - log::kRecordHeaderSize));
+        Fail(RecordTooLarge(offset(), size - log::kRecordHeaderSize));
         return false;
       }
       const char* rec = file_.data() + pos_;
       *type = static_cast<uint8_t>(rec[8]);
       *payload = std::string_view(rec + log::kRecordHeaderSize,
                                   size - log::kRecordHeaderSize);
-      if (!damaged_.empty() && damaged_.back().end == pos_) {
+      if (!damaged_.empty() && damaged_.back().end == offset()) {
         damaged_before_valid_ = true;
       }
       pos_ += size;
-      valid_end_ = pos_;
+      valid_end_ = offset();
       return true;
     }
-    const std::string where = "log record at byte " + std::to_string(pos_);
+    if (!last_) {
+      damage_ahead_ = why != kHeaderCutShort && why != kLengthBeyondEnd;
+      return false;
+    }
+    const std::string where = "log record at byte " + std::to_string(offset());
     if (mode_ == RecoveryMode::kStrict) {
       Fail(Status::Corruption(where + " is damaged (" + why + ")"));
       return false;
@@ -235,7 +258,7 @@ bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
     size_t next = 0;
     Scan scan = FindNextValidRecord(pos_, &next);
     if (scan == Scan::kNotFound) {  // a torn tail
-      damaged_.push_back({pos_, file_.size(), why});
+      damaged_.push_back({offset(), base_ + file_.size(), why});
       pos_ = file_.size();
       return false;
     }
@@ -248,7 +271,7 @@ bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
     if (mode_ == RecoveryMode::kTolerateTornTail) {
       Fail(Status::Corruption(
           where + " is damaged (" + why +
-          ") and valid records follow at byte " + std::to_string(next) +
+          ") and valid records follow at byte " + std::to_string(base_ + next) +
           "; this is not a torn tail. Open with recovery mode 'salvage' to "
           "skip damaged records"));
       return false;
@@ -258,7 +281,7 @@ bool LogReader::ReadRecord(uint8_t* type, std::string_view* payload) {
     // whole extent when the header tells it.
     size_t end = 0;
     if (DamagedRecordEnd(pos_, &end) && end > next) next = end;
-    damaged_.push_back({pos_, next, why});
+    damaged_.push_back({offset(), base_ + next, why});
     pos_ = next;
   }
   return false;

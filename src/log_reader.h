@@ -25,6 +25,25 @@ class LogReader {
  public:
   // "file" must remain live while this reader is in use.
   LogReader(std::string_view file, uint32_t max_record_size, RecoveryMode mode);
+  // A reader of a file given in windows (see NextWindow); it has none yet.
+  LogReader(uint32_t max_record_size, RecoveryMode mode);
+
+  // Reading in windows, so that the whole file need not be in memory at
+  // once: `window` holds the bytes of the file from offset() on, up to its
+  // end if `last`, and must remain live until the next call. In a window
+  // that is not the last, ReadRecord() stops (returning false, status OK)
+  // at the first record that is not intact: cut by the window's end, or
+  // damaged, which damage_ahead() tells; the next window begins at
+  // offset(). Damage is judged only in the last window, which must then
+  // hold the rest of the file, so every mode decides exactly as it would
+  // on the whole file. ReadHeader() needs a first window of at least the
+  // header's 32 bytes, or the last one.
+  void NextWindow(std::string_view window, bool last);
+  // Offset in the file of the first byte not read yet.
+  uint64_t offset() const { return base_ + pos_; }
+  // ReadRecord() stopped, before the last window, at a record that is
+  // damaged (not merely cut by the window's end).
+  bool damage_ahead() const { return damage_ahead_; }
 
   // Checks the file header; call once, first. On success sets *generation
   // (0 when the file is empty or holds only a torn header, see has_header()).
@@ -52,7 +71,8 @@ class LogReader {
   enum class Scan { kFound, kNotFound, kGaveUp };
 
   // Returns nullptr if an intact record starts at `offset` (its size in
-  // *record_size), else why not. Intact: its type is known, its length fits
+  // *record_size), else why not (one of the k... reasons below for a record
+  // cut short by the end of the window). Intact: its type is known, its length fits
   // the file and the format's limit (1 GiB), its checksum matches and its
   // payload parses. The store's own, smaller limit is checked by the caller:
   // a record over it is not damage.
@@ -67,9 +87,12 @@ class LogReader {
   Status RecordTooLarge(size_t offset, size_t payload_size) const;
   void Fail(Status s);
 
-  const std::string_view file_;
+  std::string_view file_;  // the window: the file's bytes from base_ on
   const uint32_t max_record_size_;
   const RecoveryMode mode_;
+  uint64_t base_ = 0;
+  bool last_ = true;  // file_ reaches the end of the file
+  bool damage_ahead_ = false;
   size_t pos_ = 0;
   uint64_t valid_end_ = 0;
   bool has_header_ = false;

@@ -1,5 +1,6 @@
 #include "ordered_index.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -10,6 +11,7 @@ namespace {
 
 constexpr size_t kMinBuckets = 16;
 constexpr size_t kMinHolesToSqueeze = 64;
+constexpr size_t kNoCursor = ~size_t{0};
 
 inline uint64_t Load64(const char* p) {
   uint64_t v;
@@ -67,7 +69,9 @@ OrderedIndex& OrderedIndex::operator=(OrderedIndex&& other) noexcept {
     tree_ = std::move(other.tree_);
     covered_ = other.covered_;
     pending_erased_ = std::move(other.pending_erased_);
+    cursors_ = std::move(other.cursors_);
     other.slots_.clear();
+    other.cursors_.clear();
     other.buckets_.assign(kMinBuckets, Bucket{0, 0});
     other.live_ = other.holes_ = other.covered_ = 0;
     other.tree_.clear();
@@ -180,10 +184,19 @@ bool OrderedIndex::Erase(std::string_view key) {
 }
 
 void OrderedIndex::SqueezeHoles() {
-  size_t out = 0;
-  for (Entry* e : slots_) {
-    if (e != nullptr) slots_[out++] = e;
+  // A cursor at slot c moves to the number of entries before c.
+  std::vector<std::pair<size_t, size_t>> moves;  // (slot, id), by slot
+  for (size_t id = 0; id < cursors_.size(); ++id) {
+    if (cursors_[id] != kNoCursor) moves.emplace_back(cursors_[id], id);
   }
+  std::sort(moves.begin(), moves.end());
+  auto move = moves.begin();
+  size_t out = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    for (; move != moves.end() && move->first == i; ++move) cursors_[move->second] = out;
+    if (slots_[i] != nullptr) slots_[out++] = slots_[i];
+  }
+  for (; move != moves.end(); ++move) cursors_[move->second] = out;
   slots_.resize(out);
   holes_ = 0;
   tree_.clear();
@@ -196,7 +209,27 @@ void OrderedIndex::SqueezeHoles() {
   Rehash(capacity);
 }
 
+uint32_t OrderedIndex::AddCursor() {
+  for (size_t id = 0; id < cursors_.size(); ++id) {
+    if (cursors_[id] == kNoCursor) {
+      cursors_[id] = 0;
+      return static_cast<uint32_t>(id);
+    }
+  }
+  cursors_.push_back(0);
+  return static_cast<uint32_t>(cursors_.size() - 1);
+}
+
+void OrderedIndex::RemoveCursor(uint32_t id) {
+  cursors_[id] = kNoCursor;
+  while (!cursors_.empty() && cursors_.back() == kNoCursor) cursors_.pop_back();
+}
+
 void OrderedIndex::Clear() {
+  // Every entry put from now on is new: the cursors visit them all.
+  for (size_t& c : cursors_) {
+    if (c != kNoCursor) c = 0;
+  }
   FreeAll();
   slots_.shrink_to_fit();
   buckets_.assign(kMinBuckets, Bucket{0, 0});

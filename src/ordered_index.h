@@ -66,6 +66,28 @@ class OrderedIndex {
     return true;
   }
 
+  // Cursors, for an iteration that goes on while the index changes, as a
+  // JavaScript Map's does: entries put after it started are visited,
+  // erased ones are not, replaced ones show their new value. A cursor
+  // stands before an entry (or at the end); squeezing holes and Clear()
+  // carry it along. AddCursor() returns its id, at the first entry.
+  uint32_t AddCursor();
+  void RemoveCursor(uint32_t id);
+  // Moves the cursor past `n` entries (fewer at the end), then calls
+  // fn(key, value) for the entries from there on, without moving it,
+  // until fn returns false or the end.
+  template <typename Fn>
+  void SkipAndVisit(uint32_t id, size_t n, Fn&& fn) {
+    size_t& slot = cursors_[id];
+    for (; slot < slots_.size() && (n > 0 || slots_[slot] == nullptr); ++slot) {
+      if (slots_[slot] != nullptr) --n;
+    }
+    for (size_t i = slot; i < slots_.size(); ++i) {
+      const Entry* e = slots_[i];
+      if (e != nullptr && !fn(e->key(), e->value())) return;
+    }
+  }
+
   // Bytes of memory held, including allocator rounding estimates.
   size_t MemoryUsage() const;
 
@@ -104,6 +126,7 @@ class OrderedIndex {
   std::vector<uint32_t> tree_;
   size_t covered_ = 0;
   std::vector<uint32_t> pending_erased_;  // covered slots erased since
+  std::vector<size_t> cursors_;           // id -> slot; kNoCursor if free
 };
 
 }  // namespace pmap

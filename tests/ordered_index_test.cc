@@ -152,5 +152,75 @@ TEST(OrderedIndexTest, MemoryUsageGrowsWithContents) {
   EXPECT_LT(index.MemoryUsage(), empty + 1000 * 250);
 }
 
+// A cursor visits entries as a JavaScript Map's iterator does, whatever
+// happens between its steps: the model is an append-only list of entries
+// that an erase or a clear marks dead, and an index into it.
+TEST(OrderedIndexTest, CursorsVisitEntriesAsAMapIteratorDoesThroughWritesSqueezesAndClears) {
+  struct ModelEntry {
+    std::string key, value;
+    bool live;
+  };
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    OrderedIndex index;
+    std::vector<ModelEntry> model;
+    auto find = [&](const std::string& k) -> ModelEntry* {
+      for (auto& e : model) {
+        if (e.live && e.key == k) return &e;
+      }
+      return nullptr;
+    };
+    const uint32_t id = index.AddCursor();
+    const uint32_t other = index.AddCursor();  // never moves: stays valid
+    size_t at = 0;  // the model cursor
+    for (int step = 0; step < 3000; ++step) {
+      const int op = static_cast<int>(rng() % 100);
+      const std::string k = "k" + std::to_string(rng() % 300);
+      if (op < 35) {
+        const std::string v = std::to_string(step);
+        if (ModelEntry* e = find(k)) e->value = v;
+        else model.push_back({k, v, true});
+        index.Put(k, v);
+      } else if (op < 70) {
+        if (ModelEntry* e = find(k)) e->live = false;
+        index.Erase(k);
+      } else if (op < 71) {
+        for (auto& e : model) e.live = false;
+        index.Clear();
+      } else {
+        while (at < model.size() && !model[at].live) ++at;
+        std::string key, value;
+        bool found = false;
+        index.SkipAndVisit(id, 0, [&](std::string_view k2, std::string_view v2) {
+          key = std::string(k2);
+          value = std::string(v2);
+          found = true;
+          return false;
+        });
+        ASSERT_EQ(at < model.size(), found) << "round " << round << ", step " << step;
+        if (!found) continue;
+        ASSERT_EQ(model[at].key, key) << "round " << round << ", step " << step;
+        ASSERT_EQ(model[at].value, value);
+        ++at;
+        index.SkipAndVisit(id, 1, [](std::string_view, std::string_view) { return false; });
+      }
+    }
+    size_t rest = 0;
+    index.SkipAndVisit(other, 0, [&](std::string_view, std::string_view) { return ++rest, true; });
+    EXPECT_EQ(index.size(), rest);
+    index.RemoveCursor(id);
+    index.RemoveCursor(other);
+  }
+}
+
+TEST(OrderedIndexTest, ARemovedCursorsIdIsGivenOutAgain) {
+  OrderedIndex index;
+  const uint32_t a = index.AddCursor();
+  const uint32_t b = index.AddCursor();
+  EXPECT_NE(a, b);
+  index.RemoveCursor(a);
+  EXPECT_EQ(a, index.AddCursor());
+}
+
 }  // namespace
 }  // namespace pmap

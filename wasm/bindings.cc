@@ -45,7 +45,7 @@ std::string_view Bytes(uintptr_t ptr, size_t len) {
 class WasmEngine {
  public:
   // `recovery` is a mode's name (src/recovery_mode.h); an unknown name
-  // makes Recover() fail with InvalidArgument.
+  // makes RecoverWindow() fail with InvalidArgument.
   WasmEngine(uint32_t max_record_size, const std::string& recovery,
              double ratio, double min_bytes, bool automatic) {
     EngineOptions options;
@@ -61,28 +61,25 @@ class WasmEngine {
     engine_ = Engine(options);
   }
 
-  val Recover(uintptr_t ptr, size_t len) {
-    RecoveryReport report;
-    Status s = options_status_.ok() ? engine_.Recover(Bytes(ptr, len), &report)
-                                    : options_status_;
-    val out = StatusVal(s);
-    out.set("generation", static_cast<double>(report.generation));
-    out.set("fileBytes", static_cast<double>(report.file_bytes));
-    out.set("validBytes", static_cast<double>(report.valid_bytes));
-    out.set("records", static_cast<double>(report.records));
-    out.set("needsRewrite", report.needs_rewrite);
-    out.set("shouldCompact", s.ok() && engine_.ShouldCompact());
-    val damaged = val::array();
-    for (const DamagedRange& d : report.damaged) {
-      val r = val::object();
-      r.set("begin", static_cast<double>(d.begin));
-      r.set("end", static_cast<double>(d.end));
-      r.set("reason", d.reason);
-      damaged.call<void>("push", r);
-    }
-    out.set("damaged", damaged);
-    return out;
+  // Recovery in windows (Engine::BeginRecover): JavaScript keeps the file
+  // and copies in a window at a time. RecoverWindow returns null until the
+  // last window or a failure, then the report: the Status's fields plus
+  // those of the RecoveryReport and whether to compact.
+  void BeginRecover(double file_size) {
+    engine_.BeginRecover(static_cast<uint64_t>(file_size));
   }
+  val RecoverWindow(uintptr_t ptr, size_t len, bool last) {
+    RecoveryReport report;
+    Status s = options_status_.ok()
+                   ? engine_.RecoverWindow(Bytes(ptr, len), last, &report)
+                   : options_status_;
+    if (s.ok() && !last) return val::null();
+    return ReportVal(s, report);
+  }
+  double RecoverOffset() const {
+    return static_cast<double>(engine_.recover_offset());
+  }
+  bool RecoverNeedsRest() const { return engine_.recover_needs_rest(); }
 
   // One group commit: applies the operation stream at [ptr, ptr + len)
   // (all or nothing, ApplyOpStream) and, if `take`, takes the pending log
@@ -158,40 +155,38 @@ class WasmEngine {
   // offset in bin_, value kind (as in Find), value length in UTF-16 units
   // (text) or bytes, value offset in bin_. Returns the next start.
   size_t Export(size_t start, size_t max_bytes, bool values_as_text) {
-    text_.clear();
-    bin_.clear();
-    meta_.clear();
+    ClearExport();
     if (!engine_.index().PositionsReady()) engine_.PreparePositions();
     size_t i = start;
     const size_t n = engine_.index().size();
     for (; i < n && text_.size() + bin_.size() < max_bytes; ++i) {
       std::string_view k, v;
       engine_.index().At(i, &k, &v);
-      size_t k16 = 0;
-      if (Utf8ToUtf16Length(k, &k16)) {
-        meta_.insert(meta_.end(), {static_cast<uint32_t>(k16),
-                                   static_cast<uint32_t>(k.size()), 0});
-        text_.append(k);
-      } else {
-        meta_.insert(meta_.end(), {0xffffffffu, static_cast<uint32_t>(k.size()),
-                                   static_cast<uint32_t>(bin_.size())});
-        bin_.append(k);
-      }
-      size_t v16 = 0;
-      const ValueKind kind = Kind(&v, values_as_text, &v16);
-      if (kind == ValueKind::kText) {
-        meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
-                                   static_cast<uint32_t>(v16), 0});
-        text_.append(v);
-      } else {
-        meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
-                                   static_cast<uint32_t>(v.size()),
-                                   static_cast<uint32_t>(bin_.size())});
-        bin_.append(v);
-      }
+      AppendExport(k, v, values_as_text);
     }
     return i;
   }
+
+  // Iteration (OrderedIndex cursors): moves cursor `id` past `skip`
+  // entries, then exports the entries from there, as Export does, without
+  // moving it.
+  uint32_t AddCursor() { return engine_.AddCursor(); }
+  void RemoveCursor(uint32_t id) { engine_.RemoveCursor(id); }
+  void SkipCursor(uint32_t id, double skip) {
+    engine_.SkipAndVisit(id, static_cast<size_t>(skip),
+                         [](std::string_view, std::string_view) { return false; });
+  }
+  void ExportFromCursor(uint32_t id, double skip, size_t max_bytes,
+                        bool values_as_text) {
+    ClearExport();
+    engine_.SkipAndVisit(
+        id, static_cast<size_t>(skip),
+        [&](std::string_view k, std::string_view v) {
+          AppendExport(k, v, values_as_text);
+          return text_.size() + bin_.size() < max_bytes;
+        });
+  }
+
   val ExportText() const { return View(text_); }
   val ExportBin() const { return View(bin_); }
   val ExportMeta() const {
@@ -233,6 +228,58 @@ class WasmEngine {
   }
 
  private:
+  val ReportVal(const Status& s, const RecoveryReport& report) const {
+    val out = StatusVal(s);
+    out.set("generation", static_cast<double>(report.generation));
+    out.set("fileBytes", static_cast<double>(report.file_bytes));
+    out.set("validBytes", static_cast<double>(report.valid_bytes));
+    out.set("records", static_cast<double>(report.records));
+    out.set("needsRewrite", report.needs_rewrite);
+    out.set("shouldCompact", s.ok() && engine_.ShouldCompact());
+    val damaged = val::array();
+    for (const DamagedRange& d : report.damaged) {
+      val r = val::object();
+      r.set("begin", static_cast<double>(d.begin));
+      r.set("end", static_cast<double>(d.end));
+      r.set("reason", d.reason);
+      damaged.call<void>("push", r);
+    }
+    out.set("damaged", damaged);
+    return out;
+  }
+
+  void ClearExport() {
+    text_.clear();
+    bin_.clear();
+    meta_.clear();
+  }
+
+  void AppendExport(std::string_view k, std::string_view v,
+                    bool values_as_text) {
+    size_t k16 = 0;
+    if (Utf8ToUtf16Length(k, &k16)) {
+      meta_.insert(meta_.end(), {static_cast<uint32_t>(k16),
+                                 static_cast<uint32_t>(k.size()), 0});
+      text_.append(k);
+    } else {
+      meta_.insert(meta_.end(), {0xffffffffu, static_cast<uint32_t>(k.size()),
+                                 static_cast<uint32_t>(bin_.size())});
+      bin_.append(k);
+    }
+    size_t v16 = 0;
+    const ValueKind kind = Kind(&v, values_as_text, &v16);
+    if (kind == ValueKind::kText) {
+      meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
+                                 static_cast<uint32_t>(v16), 0});
+      text_.append(v);
+    } else {
+      meta_.insert(meta_.end(), {static_cast<uint32_t>(kind),
+                                 static_cast<uint32_t>(v.size()),
+                                 static_cast<uint32_t>(bin_.size())});
+      bin_.append(v);
+    }
+  }
+
   static val View(const std::string& s) {
     return val(emscripten::typed_memory_view(
         s.size(), reinterpret_cast<const uint8_t*>(s.data())));
@@ -264,7 +311,10 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
                        static_cast<uint32_t>(pmap::kMaxPayloadExcess));
   emscripten::class_<pmap::WasmEngine>("Engine")
       .constructor<uint32_t, const std::string&, double, double, bool>()
-      .function("recover", &pmap::WasmEngine::Recover)
+      .function("beginRecover", &pmap::WasmEngine::BeginRecover)
+      .function("recoverWindow", &pmap::WasmEngine::RecoverWindow)
+      .function("recoverOffset", &pmap::WasmEngine::RecoverOffset)
+      .function("recoverNeedsRest", &pmap::WasmEngine::RecoverNeedsRest)
       .function("commit", &pmap::WasmEngine::Commit)
       .function("lastStatus", &pmap::WasmEngine::LastStatus)
       .function("oversize", &pmap::WasmEngine::Oversize)
@@ -274,6 +324,10 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .function("find", &pmap::WasmEngine::Find)
       .function("contains", &pmap::WasmEngine::Contains)
       .function("exportEntries", &pmap::WasmEngine::Export)
+      .function("addCursor", &pmap::WasmEngine::AddCursor)
+      .function("removeCursor", &pmap::WasmEngine::RemoveCursor)
+      .function("skipCursor", &pmap::WasmEngine::SkipCursor)
+      .function("exportFromCursor", &pmap::WasmEngine::ExportFromCursor)
       .function("exportText", &pmap::WasmEngine::ExportText)
       .function("exportBin", &pmap::WasmEngine::ExportBin)
       .function("exportMeta", &pmap::WasmEngine::ExportMeta)

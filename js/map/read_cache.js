@@ -1,9 +1,12 @@
 // The read cache: a JavaScript Map of stored forms in front of the
 // WebAssembly core, which holds every entry. It holds every entry once
-// `complete` (after loadAll, or for a store that started empty), else those
+// `complete` (for a store that started empty, or after a clear), else those
 // read or written since the core was (re)built; an entry it holds is always
 // current. Writes go through put/delete/clear so that the Map, its
-// completeness and the frozen values change together.
+// completeness, the frozen values and the iterations going on change
+// together. Iteration reads the core in chunks through a cursor
+// (src/ordered_index.h) and keeps nothing: the values are in memory once,
+// in the core.
 
 import { invalidType } from '../errors.js';
 import { wellFormed } from './options.js';
@@ -20,12 +23,17 @@ function deepFreeze(value) {
   return Object.freeze(value);
 }
 
+// Bytes of keys and values an iteration reads from the core at a time.
+const ITERATION_CHUNK = 256 << 10;
+
 export class ReadCache {
   #form;
-  #core; // () => the core, with every queued write applied; null once closed
+  #core; // () => the core, with every queued write applied
   #entries = new Map(); // key -> stored form
   #complete = true;
   #frozen; // with { freeze: true }: key -> deep-frozen value, as read
+  // Iterations over the core going on: { cursor, read, stale, ended }.
+  #iterations = new Set();
 
   /**
    * @param {import('./stored_form.js').StoredForm} form
@@ -41,45 +49,47 @@ export class ReadCache {
   /**
    * The core was (re)built from the log: the cache starts empty and reads
    * ask the core. (Loading every entry into a JS Map here would build the
-   * state twice and make an open several times slower.)
+   * state twice and make an open several times slower.) Iterations going
+   * on end, as a Map's do when it is cleared.
    */
   forget() {
     this.#entries.clear();
     this.#complete = this.#core().size() === 0;
     this.#frozen?.clear();
+    for (const it of this.#iterations) it.ended = true;
   }
 
   /**
-   * Loads every entry in the store's order, so that the cache can answer
-   * alone: for iteration (which follows its order) and after close.
+   * A write is about to reach the core (it is queued, not applied; put,
+   * delete and clear call this themselves): each
+  // iteration's cursor moves past the entries it has handed out, in the
+  // core as it was when their chunk was read, and the rest of the chunk,
+   * which may be out of date, is read again.
    */
-  loadAll() {
-    if (this.#complete) return;
-    const entries = new Map();
-    this.#core().forEachEntry(this.#form.asText, (key, kind, value) => entries.set(key, value));
-    this.#entries = entries;
-    this.#complete = true;
-  }
-
-  /** Every entry is here from now on; the core is no longer asked (it is freed on close). */
-  detach() {
-    this.loadAll();
-    this.#core = null;
+  beforeWrite() {
+    for (const it of this.#iterations) {
+      if (it.stale || it.ended) continue;
+      it.core.skipCursor(it.cursor, it.read);
+      it.stale = true;
+    }
   }
 
   // ---- writes (the core gets them through the log driver) ----
 
   put(key, stored) {
+    this.beforeWrite();
     this.#entries.set(key, stored);
     this.#frozen?.delete(key);
   }
 
   delete(key) {
+    this.beforeWrite();
     this.#entries.delete(key);
     this.#frozen?.delete(key);
   }
 
   clear() {
+    this.beforeWrite();
     this.#entries.clear();
     this.#complete = true;
     this.#frozen?.clear();
@@ -136,20 +146,49 @@ export class ReadCache {
     const n = this.size;
     const i = index < 0 ? n + index : index;
     if (i < 0 || i >= n) return undefined;
-    if (this.#core === null) {
-      // The core is freed; reads go on from memory, in O(n).
-      let j = 0;
-      for (const key of this.#entries.keys()) if (j++ === i) return [key, this.get(key)];
-    }
     // Key and value from the core together: a key that is not valid UTF-8
     // (written by another program) has no JS string that finds it again.
     const [key, stored] = this.#core().entryAt(i, this.#form.asText);
     return [key, this.value(key, stored)];
   }
 
-  /** [key, stored form] of every entry in the store's order, live as a Map's iteration is. */
-  storedEntries() {
-    this.loadAll();
-    return this.#entries.entries();
+  /**
+   * [key, stored form] of every entry in the store's order, live as a
+   * Map's iteration is: entries set after it started are visited, deleted
+   * ones are not, and each value is the one current when it is handed out.
+   */
+  *storedEntries() {
+    if (this.#complete) {
+      yield* this.#entries.entries();
+      return;
+    }
+    const core = this.#core();
+    const it = { core, cursor: core.addCursor(), read: 0, stale: false, ended: false };
+    this.#iterations.add(it);
+    try {
+      let skip = 0;
+      for (;;) {
+        const keys = [];
+        const values = [];
+        // this.#core() applies the queued writes before the chunk is read.
+        this.#core().cursorChunk(it.cursor, skip, ITERATION_CHUNK, this.#form.asText, (key, kind, value) => {
+          keys.push(key);
+          values.push(value);
+        });
+        if (keys.length === 0) return;
+        it.read = 0;
+        it.stale = false;
+        while (it.read < keys.length && !it.stale && !it.ended) {
+          const i = it.read++;
+          yield [keys[i], values[i]];
+        }
+        if (it.ended) return;
+        skip = it.stale ? 0 : keys.length; // stale: beforeWrite() moved the cursor already
+      }
+    } finally {
+      this.#iterations.delete(it);
+      core.removeCursor(it.cursor);
+      if (this.#iterations.size === 0) core.releaseExport();
+    }
   }
 }

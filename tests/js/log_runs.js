@@ -53,7 +53,13 @@ export async function replay(bytes) {
     const report = core.recover(bytes);
     if (!report.ok) throw new Error(report.message);
     const entries = [];
-    core.forEachEntry(false, (key, kind, value) => entries.push([key, decoder.decode(value)]));
+    const cursor = core.addCursor();
+    let read = 0;
+    do {
+      const before = entries.length;
+      core.cursorChunk(cursor, read, 1 << 20, false, (key, kind, value) => entries.push([key, decoder.decode(value)]));
+      read = entries.length - before;
+    } while (read > 0);
     return { entries, generation: report.generation, validBytes: report.validBytes };
   } finally {
     core.delete();

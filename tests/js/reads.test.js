@@ -176,3 +176,102 @@ describe('{ freeze: true }', () => {
     expect(fs.existsSync(file)).toBe(false);
   });
 });
+
+test('a log of several recovery windows, with a value larger than one, reopens whole; damage past the first window names its byte', async () => {
+  const big = 'x'.repeat(9 << 20); // more than two 4 MiB windows
+  const entries = [];
+  for (let i = 0; i < 3000; i++) entries.push([`k${i}`, { i, pad: 'p'.repeat(1000) }]);
+  let map = await PersistentMap.open(file);
+  for (let i = 0; i < 3000; i += 10) {
+    if (i === 1000) await map.set('big', big);
+    await map.setMany(entries.slice(i, i + 10)); // one record each
+  }
+  await map.close();
+  map = await PersistentMap.open(file);
+  expect(map.size).toBe(3001);
+  expect(map.get('big')).toBe(big);
+  expect(map.get('k2999')).toEqual(entries[2999][1]);
+  expect(map.at(1000)[0]).toBe('big');
+  await map.close();
+
+  // A flipped byte in the value of a record well past the first window.
+  const bytes = fs.readFileSync(file);
+  const at = bytes.lastIndexOf('"i":2500');
+  bytes[at + 2] ^= 1;
+  fs.writeFileSync(file, bytes);
+  await expect(PersistentMap.open(file)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/log record at byte \d+ is damaged \(bad checksum\) and valid records follow/) });
+  const salvaged = await PersistentMap.open(file, { recovery: 'salvage' });
+  expect(salvaged.size).toBe(2991); // without the record of k2500 ... k2509
+  expect(salvaged.has('k2500')).toBe(false);
+  expect(salvaged.get('k2510')).toEqual(entries[2510][1]);
+  expect(salvaged.recovery.damaged).toHaveLength(1);
+  expect(salvaged.recovery.damaged[0].begin).toBeGreaterThan(8 << 20);
+  await salvaged.close();
+});
+
+// Runs `steps` on a reopened store (iterated from the core) and on a Map
+// with the same entries, iterating both; the visits must be the same.
+async function iterateAlongsideAMap(count, steps) {
+  const entries = Array.from({ length: count }, (_, i) => [`k${i}`, { i, pad: 'p'.repeat(200) }]);
+  const map = await storeWith(entries);
+  const model = new Map(entries);
+  const seen = [];
+  const want = [];
+  const ours = map.entries();
+  const theirs = model.entries();
+  for (let step = 0; ; step++) {
+    const a = ours.next();
+    const b = theirs.next();
+    expect(a.done).toBe(b.done);
+    if (a.done) break;
+    seen.push(a.value);
+    want.push(b.value);
+    for (const [op, key, value] of steps(step)) {
+      if (op === 'set') {
+        map.set(key, value);
+        model.set(key, value);
+      } else if (op === 'delete') {
+        map.delete(key);
+        model.delete(key);
+      } else {
+        map.clear();
+        model.clear();
+      }
+    }
+  }
+  expect(seen).toEqual(want);
+  await map.close();
+  return seen.length;
+}
+
+test('iteration after an open is live as a Map\'s: set entries are visited, deleted ones not, updated ones with their new value', async () => {
+  const visited = await iterateAlongsideAMap(3000, (step) => {
+    if (step === 10) return [['delete', 'k11'], ['delete', 'k5'], ['set', 'k12', 'updated ahead'], ['set', 'k3', 'updated behind']];
+    if (step === 20) return [['set', 'new-1', 1], ['delete', 'k21'], ['set', 'k21', 'back at the end']];
+    if (step > 100 && step < 2500 && step % 2 === 0) return [['delete', `k${step + 7}`], ['delete', `k${step - 50}`]]; // holes, squeezed
+    if (step === 2600) return [['set', 'new-2', 2]];
+    return [];
+  });
+  expect(visited).toBeGreaterThan(1000);
+});
+
+test('a clear during an iteration after an open ends it but for the entries set after the clear', async () => {
+  await iterateAlongsideAMap(2000, (step) => {
+    if (step === 1500) return [['clear'], ['set', 'after-1', 1], ['set', 'after-2', 2]];
+    if (step === 1501) return [['set', 'after-3', 3], ['delete', 'after-2']];
+    return [];
+  });
+});
+
+test('an iteration started before close() goes on after it, and reads after close come from the core', async () => {
+  const entries = Array.from({ length: 2000 }, (_, i) => [`k${i}`, { i, pad: 'p'.repeat(200) }]);
+  const map = await storeWith(entries);
+  const it = map.entries();
+  expect(it.next().value).toEqual(entries[0]);
+  await map.close();
+  expect([it.next().value, ...it]).toEqual(entries.slice(1));
+  expect(map.get('k1999')).toEqual(entries[1999][1]);
+  expect(map.at(-1)).toEqual(entries[1999]);
+  expect(map.size).toBe(2000);
+  await expect(map.set('k', 1)).rejects.toMatchObject({ code: 'CLOSED' });
+});
