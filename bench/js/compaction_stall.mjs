@@ -29,16 +29,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { intEnv } from './bench_util.mjs';
 
 const env = process.env;
 const nowUs = () => Number(process.hrtime.bigint()) / 1e3;
-const intEnv = (name, def) => {
-  const v = env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-};
 const KEYS = intEnv('PMAP_STALL_KEYS', 100_000);
 const REPS = intEnv('PMAP_STALL_REPS', 3);
 const BASE_DIR = env.PMAP_BENCH_DIR || '/var/tmp';

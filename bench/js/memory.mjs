@@ -22,30 +22,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { intEnv, rng } from './bench_util.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const env = process.env;
-const intEnv = (name, def) => {
-  const v = env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-};
 const MB = 1e6;
 const PMAP_JS = env.PMAP_BENCH_JS ? path.resolve(env.PMAP_BENCH_JS) : path.join(here, '../../js/index.js');
 
-// Deterministic pseudo-random numbers (mulberry32).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SYLLABLES = ['lib', 'gtk', 'py', 'x', 'perl', 'font', 'qt', 'node', 'ruby', 'golang', 'data', 'core', 'util', 'net',
   'ssl', 'xml', 'json', 'http', 'img', 'audio', 'video', 'db', 'sql', 'doc', 'dev', 'common', 'tools', 'bin'];

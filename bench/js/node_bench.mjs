@@ -28,19 +28,13 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { intEnv, rng } from './bench_util.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const require = createRequire(import.meta.url);
 
 const env = process.env;
-const intEnv = (name, def) => {
-  const v = env[name];
-  if (v === undefined || v === '') return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-};
 const N = intEnv('PMAP_BENCH_N', 100_000);
 const STRICT_N = intEnv('PMAP_BENCH_STRICT_N', Math.min(2000, N));
 const OPEN_N = intEnv('PMAP_BENCH_OPEN_N', 10 * N);
@@ -94,17 +88,6 @@ const sqlite = await tryImport('better-sqlite3', (m) => m.default);
 const pad8 = (i) => String(i).padStart(8, '0');
 const keyOf = (i) => `key:${pad8(i)}`;
 
-// Deterministic pseudo-random numbers (mulberry32).
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const TAGS = ['red', 'green', 'blue', 'cyan', 'gold', 'jade', 'ruby', 'onyx'];
 // About 100 bytes of JSON, e.g.
 // {"id":12,"name":"user-00000012","tags":["gold","jade","red"],"score":83.27,"active":true,"v":1}
