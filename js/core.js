@@ -254,6 +254,26 @@ export class Core {
     return this.engine.encodeSnapshot().slice();
   }
 
+  /**
+   * A snapshot a piece at a time, while writes go on between the pieces
+   * (Engine::BeginSnapshot in src/engine.h): beginSnapshot(), then
+   * snapshotPiece() until it says done, then always endSnapshot(), after
+   * which snapshotInstalled() accounts for it.
+   */
+  beginSnapshot() {
+    this.engine.beginSnapshot();
+  }
+
+  /** The next piece of the snapshot, { bytes (a copy), done }. */
+  snapshotPiece(chunkSize) {
+    const bytes = this.engine.snapshotPiece(chunkSize).slice();
+    return { bytes, done: this.engine.snapshotDone() };
+  }
+
+  endSnapshot() {
+    this.engine.endSnapshot();
+  }
+
   snapshotInstalled() {
     this.compactDue = this.engine.snapshotInstalled();
   }

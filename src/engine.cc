@@ -204,6 +204,42 @@ std::string Engine::EncodeSnapshot(Snapshot* info) const {
   return out;
 }
 
+void Engine::BeginSnapshot() {
+  piece_.active = true;
+  piece_.started = false;
+  piece_.from = index_.AddCursor();
+  piece_.to = index_.AddCursorAtEnd();
+  piece_.info = Snapshot();
+  piece_.info.generation = generation_ + 1;
+  piece_.info.records_at_start = total_records_;
+  piece_.info.taken_at_start = taken_log_bytes_;
+}
+
+bool Engine::EncodeSnapshotPiece(size_t chunk_size, std::string* out) {
+  out->clear();
+  if (!piece_.started) {
+    log::AppendFileHeader(piece_.info.generation, out);
+    piece_.started = true;
+  }
+  const bool done = index_.VisitUpTo(piece_.from, piece_.to,
+                                     [&](std::string_view key, std::string_view value) {
+                                       log::AppendPut(key, value, out);
+                                       ++piece_.info.records;
+                                       return out->size() < chunk_size;
+                                     });
+  piece_.info.bytes += out->size();
+  return done;
+}
+
+Engine::Snapshot Engine::EndSnapshot() {
+  if (piece_.active) {
+    index_.RemoveCursor(piece_.to);
+    index_.RemoveCursor(piece_.from);
+    piece_.active = false;
+  }
+  return piece_.info;
+}
+
 void Engine::SnapshotInstalled(const Snapshot& snapshot) {
   generation_ = snapshot.generation;
   total_records_ =

@@ -134,6 +134,22 @@ class Engine {
   std::string EncodeSnapshot(Snapshot* info) const;
   void SnapshotInstalled(const Snapshot& snapshot);
 
+  // A snapshot encoded a piece at a time, so that writes can go on between
+  // the pieces (taken as usual, and kept by the driver as the new log's
+  // tail). It holds the entries that were live when it began, each with the
+  // value it has when its piece is encoded; entries erased meanwhile are
+  // left out, and entries put meanwhile at the end are not in it. Every
+  // such change is in the tail, so the snapshot followed by the tail
+  // replays to the state at the tail's end, in the same order. Requires
+  // !has_pending() to begin; one at a time; EndSnapshot() always follows.
+  void BeginSnapshot();
+  // Sets *out to the next piece (about `chunk_size` bytes; the first starts
+  // with the header); returns true once the snapshot is complete.
+  bool EncodeSnapshotPiece(size_t chunk_size, std::string* out);
+  // Ends the snapshot begun (complete or given up): its accounting, for
+  // SnapshotInstalled().
+  Snapshot EndSnapshot();
+
   const EngineOptions& options() const { return options_; }
 
  private:
@@ -152,6 +168,15 @@ class Engine {
   uint64_t generation_ = 0;
   uint64_t taken_log_bytes_ = 0;  // log bytes already taken by the driver
   uint64_t total_records_ = 0;
+  // The snapshot being encoded in pieces: cursors from (next entry) and to
+  // (the end when it began), whether the header is out, its accounting.
+  struct PieceSnapshot {
+    bool active = false;
+    bool started = false;
+    uint32_t from = 0;
+    uint32_t to = 0;
+    Snapshot info;
+  } piece_;
 };
 
 }  // namespace pmap

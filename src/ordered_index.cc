@@ -220,6 +220,12 @@ uint32_t OrderedIndex::AddCursor() {
   return static_cast<uint32_t>(cursors_.size() - 1);
 }
 
+uint32_t OrderedIndex::AddCursorAtEnd() {
+  const uint32_t id = AddCursor();
+  cursors_[id] = slots_.size();
+  return id;
+}
+
 void OrderedIndex::RemoveCursor(uint32_t id) {
   cursors_[id] = kNoCursor;
   while (!cursors_.empty() && cursors_.back() == kNoCursor) cursors_.pop_back();

@@ -72,7 +72,22 @@ class OrderedIndex {
   // stands before an entry (or at the end); squeezing holes and Clear()
   // carry it along. AddCursor() returns its id, at the first entry.
   uint32_t AddCursor();
+  // A cursor at the end: entries put from now on are after it.
+  uint32_t AddCursorAtEnd();
   void RemoveCursor(uint32_t id);
+  // Calls fn(key, value) for the entries from cursor `from` up to cursor
+  // `to`, moving `from` past each, until fn returns false (after that
+  // entry). Returns true once `from` has reached `to`.
+  template <typename Fn>
+  bool VisitUpTo(uint32_t from, uint32_t to, Fn&& fn) {
+    size_t& slot = cursors_[from];
+    const size_t end = cursors_[to];
+    while (slot < end) {
+      const Entry* e = slots_[slot++];
+      if (e != nullptr && !fn(e->key(), e->value())) break;
+    }
+    return slot >= end;
+  }
   // Moves the cursor past `n` entries (fewer at the end), then calls
   // fn(key, value) for the entries from there on, without moving it,
   // until fn returns false or the end.

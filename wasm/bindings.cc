@@ -119,6 +119,16 @@ class WasmEngine {
     pending_ = engine_.EncodeSnapshot(&snapshot_);
     return View(pending_);
   }
+  // A snapshot a piece at a time (Engine::BeginSnapshot): the next piece,
+  // a view valid until the next call; SnapshotDone() says if it was the last.
+  void BeginSnapshot() { engine_.BeginSnapshot(); }
+  val SnapshotPiece(size_t chunk_size) {
+    snapshot_done_ = engine_.EncodeSnapshotPiece(chunk_size, &pending_);
+    return View(pending_);
+  }
+  bool SnapshotDone() const { return snapshot_done_; }
+  void EndSnapshot() { snapshot_ = engine_.EndSnapshot(); }
+
   // Returns whether the log should be compacted (again) now.
   bool SnapshotInstalled() {
     engine_.SnapshotInstalled(snapshot_);
@@ -299,6 +309,7 @@ class WasmEngine {
   Status options_status_;
   Status last_status_;
   Engine::Snapshot snapshot_;
+  bool snapshot_done_ = false;
   std::string pending_, text_, bin_;
   std::vector<uint32_t> meta_;
 };
@@ -320,6 +331,10 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .function("oversize", &pmap::WasmEngine::Oversize)
       .function("encodeSnapshot", &pmap::WasmEngine::EncodeSnapshot)
       .function("snapshotInstalled", &pmap::WasmEngine::SnapshotInstalled)
+      .function("beginSnapshot", &pmap::WasmEngine::BeginSnapshot)
+      .function("snapshotPiece", &pmap::WasmEngine::SnapshotPiece)
+      .function("snapshotDone", &pmap::WasmEngine::SnapshotDone)
+      .function("endSnapshot", &pmap::WasmEngine::EndSnapshot)
       .function("size", &pmap::WasmEngine::Size)
       .function("find", &pmap::WasmEngine::Find)
       .function("contains", &pmap::WasmEngine::Contains)

@@ -16,9 +16,10 @@
 // docs/BACKENDS.md, "Compaction in the background"); `blocking` is the same
 // backend behind a wrapper that hides beginReplace, so the map falls back
 // to replace() and every write waits for the whole compaction. The `encode`
-// column is the longest synchronous encoding of a snapshot in WebAssembly
-// (Core.encodeSnapshot, copy out included), which holds up the thread in
-// both modes.
+// column is the longest synchronous step of encoding a snapshot in
+// WebAssembly, copy out included: the whole snapshot (Core.encodeSnapshot,
+// blocking mode) or one piece of it (Core.snapshotPiece, background mode,
+// where writes go on between the pieces).
 //
 // Environment:
 //   PMAP_STALL_KEYS   entries of the store (default 100000, ~55 MB of log at compaction)
@@ -48,6 +49,15 @@ Core.prototype.encodeSnapshot = function timedEncodeSnapshot() {
   encodeUs.push(nowUs() - t0);
   return bytes;
 };
+const snapshotPiece = Core.prototype.snapshotPiece;
+if (snapshotPiece) {
+  Core.prototype.snapshotPiece = function timedSnapshotPiece(size) {
+    const t0 = nowUs();
+    const piece = snapshotPiece.call(this, size);
+    encodeUs.push(nowUs() - t0);
+    return piece;
+  };
+}
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : () => {};
 const sorted = (xs) => Float64Array.from(xs).sort();

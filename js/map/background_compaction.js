@@ -1,12 +1,18 @@
 // A compaction in the background, on a backend that can replace its log in
-// two steps (beginReplace / finishReplace / abortReplace, docs/BACKENDS.md):
-// while the backend stores the snapshot beside the log, the log driver goes
-// on appending writes to the old log and hands each batch here as well, as
-// the new log's tail; the short final step appends the tail to the snapshot
-// before it replaces the log. Every acknowledged write is thus in the old
-// log until the new one, which holds it too, takes its place.
+// two steps (beginReplace / finishReplace / abortReplace, docs/BACKENDS.md).
+// The core encodes the snapshot a piece at a time, with a turn of the event
+// loop between pieces, and the backend stores it beside the log; all the
+// while the log driver goes on appending writes to the old log and hands
+// each batch here as well, as the new log's tail. The short final step
+// appends the tail to the snapshot before it replaces the log. Every
+// acknowledged write is thus in the old log until the new one, which holds
+// it too, takes its place.
 
 import { concatBytes } from '../backends/common/bytes.js';
+
+// Bytes of snapshot encoded between two turns of the event loop (about a
+// millisecond's work).
+const PIECE_BYTES = 256 << 10;
 
 // A turn of the event loop (a macrotask), where I/O callbacks run.
 const nextTurn = typeof setImmediate === 'function'
@@ -21,22 +27,25 @@ export class BackgroundCompaction {
   /** Settles once beginReplace has (never rejects). */
   settled;
   #backend;
-  #length;
+  #length = 0;
   #tail = [];
   #tailBytes = 0;
   #error = null;
   #lastTurn = performance.now();
 
   /**
-   * Starts storing `snapshot` beside the log; `onReady` is called once that
-   * has settled, either way.
+   * Starts encoding the snapshot of `core` (whose log bytes are all taken)
+   * and storing it beside the log; `onReady` is called once that has
+   * settled, either way.
    */
-  constructor(backend, snapshot, waiters, onReady) {
+  constructor(backend, core, waiters, onReady) {
     this.#backend = backend;
-    this.#length = snapshot.length;
     this.waiters = waiters;
-    this.settled = Promise.resolve()
-      .then(() => backend.beginReplace(snapshot))
+    this.settled = this.#encode(core)
+      .then((snapshot) => {
+        this.#length = snapshot.length;
+        return backend.beginReplace(snapshot);
+      })
       .catch((err) => {
         this.#error = err;
       })
@@ -44,6 +53,23 @@ export class BackgroundCompaction {
         this.ready = true;
         onReady();
       });
+  }
+
+  // The snapshot, a piece at a time: writes go on between the pieces, and
+  // the tail makes up for what they change (src/engine.h, BeginSnapshot).
+  async #encode(core) {
+    core.beginSnapshot();
+    try {
+      const pieces = [];
+      for (;;) {
+        const { bytes, done } = core.snapshotPiece(PIECE_BYTES);
+        pieces.push(bytes);
+        if (done) return concatBytes(pieces);
+        await nextTurn();
+      }
+    } finally {
+      core.endSnapshot();
+    }
   }
 
   /** Bytes just appended to the old log: they go after the snapshot too. */

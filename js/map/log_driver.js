@@ -316,9 +316,10 @@ export class LogDriver {
   async #compactNow() {
     const waiters = this.#writes.compactions.splice(0);
     if (this.#can.replaceInBackground) {
-      // The backend stores the snapshot beside the log; the drain goes on,
-      // and finishes the compaction once that has settled.
-      this.#replacing = new BackgroundCompaction(this.#backend, this.#core.encodeSnapshot(), waiters, () => this.#schedule());
+      // The core encodes the snapshot in pieces and the backend stores it
+      // beside the log; the drain goes on, and finishes the compaction once
+      // that has settled.
+      this.#replacing = new BackgroundCompaction(this.#backend, this.#core, waiters, () => this.#schedule());
       return;
     }
     try {

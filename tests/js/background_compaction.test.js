@@ -245,3 +245,65 @@ test('a custom backend with only part of beginReplace, finishReplace and abortRe
     message: expect.stringMatching(/has beginReplace\(\) but lacks abortReplace\(\)/),
   });
 });
+
+test('writes go on while the snapshot is encoded a piece at a time: they resolve between pieces, and the new log holds every one of them once', async () => {
+  const file = newFile();
+  const model = createModel();
+  const backend = new FsBackend(file);
+  // Values of ~2 KB: a snapshot of 600 entries takes several 256 KiB pieces.
+  const map = await PersistentMap.open(file, { backend, compaction: { auto: false } });
+  const big = 'v'.repeat(2000);
+  for (let i = 0; i < 600; i++) {
+    await map.set(`k${i}`, big);
+    model.set(`k${i}`, big);
+  }
+  const { Core } = await import('../../js/core.js');
+  const piece = Core.prototype.snapshotPiece;
+  let pieces = 0;
+  const piecesAtWrite = []; // pieces encoded when each write resolved
+  Core.prototype.snapshotPiece = function countedPiece(size) {
+    pieces++;
+    return piece.call(this, size);
+  };
+  try {
+    const compaction = map.compact();
+    let done = false;
+    compaction.then(() => {
+      done = true;
+    });
+    // Writes of every kind while the pieces are encoded: updates ahead of
+    // and behind the encoding, deletes, moves to the end, new keys.
+    for (let i = 0; !done; i++) {
+      const key = `k${(i * 37) % 600}`;
+      if (i % 4 === 0) {
+        await map.delete(key);
+        model.delete(key);
+      } else if (i % 4 === 1) {
+        await map.set(`new${i}`, i);
+        model.set(`new${i}`, i);
+      } else if (i % 4 === 2) {
+        await map.delete(key);
+        await map.set(key, i);
+        model.delete(key);
+        model.set(key, i);
+      } else {
+        await map.set(key, -i);
+        model.set(key, -i);
+      }
+      piecesAtWrite.push(pieces);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await compaction;
+  } finally {
+    Core.prototype.snapshotPiece = piece;
+  }
+  expect(pieces).toBeGreaterThan(3);
+  // Resolved after the first piece and before the last one.
+  expect(piecesAtWrite.filter((p) => p >= 1 && p < pieces).length).toBeGreaterThan(0);
+  expect(contents(map)).toEqual([...model]);
+  await map.close();
+  const again = await PersistentMap.open(file);
+  expect(contents(again)).toEqual([...model]);
+  expect(again.stats().generation).toBe(1);
+  await again.close();
+});
