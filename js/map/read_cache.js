@@ -61,10 +61,10 @@ export class ReadCache {
 
   /**
    * A write is about to reach the core (it is queued, not applied; put,
-   * delete and clear call this themselves): each
-  // iteration's cursor moves past the entries it has handed out, in the
-  // core as it was when their chunk was read, and the rest of the chunk,
-   * which may be out of date, is read again.
+   * delete and clear call this themselves): each iteration's cursor moves
+   * past the entries it has handed out, in the core as it was when their
+   * chunk was read, and the rest of the chunk, which may be out of date, is
+   * read again.
    */
   beforeWrite() {
     for (const it of this.#iterations) {

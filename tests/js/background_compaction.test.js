@@ -96,13 +96,18 @@ test('writes made while a compaction stores its snapshot resolve before it finis
   await again.close();
 });
 
-test('a compaction whose final step fails leaves every write acknowledged during it in the old log', async () => {
+// A filled store on a held fs backend behind a FaultBackend.
+async function filledWithFaults() {
   const file = newFile();
   const held = new HeldFsBackend(file);
   const backend = new FaultBackend(held);
   const model = createModel();
   const map = await filled(backend, file, model);
-  const generation = map.stats().generation;
+  return { file, held, backend, model, map, generation: map.stats().generation };
+}
+
+test('a compaction whose final step fails leaves every write acknowledged during it in the old log', async () => {
+  const { file, held, backend, model, map, generation } = await filledWithFaults();
   backend.failNth('finishReplace', 1);
   const release = held.hold();
   const compaction = map.compact().then(() => null, (err) => err);
@@ -128,12 +133,7 @@ test('a compaction whose final step fails leaves every write acknowledged during
 });
 
 test('a write that fails while a compaction stores its snapshot is rolled back and the compaction abandoned', async () => {
-  const file = newFile();
-  const held = new HeldFsBackend(file);
-  const backend = new FaultBackend(held);
-  const model = createModel();
-  const map = await filled(backend, file, model);
-  const generation = map.stats().generation;
+  const { file, held, backend, model, map, generation } = await filledWithFaults();
   const release = held.hold();
   const compaction = map.compact().then(() => null, (err) => err);
   await until(() => held.began === 1);
