@@ -42,11 +42,7 @@ class WorkerSqliteStore {
 
   #call(op, args = {}, transfer = []) {
     if (!this.client) return Promise.reject(new PersistentMapError('CLOSED', `sqlite store '${this.name}' is closed`));
-    try {
-      return this.client.call(op, args, transfer);
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return this.client.call(op, args, transfer); // a refused post rejects the call's promise
   }
 
   // The worker failed to start or died: nothing it was doing can be trusted.
