@@ -28,6 +28,7 @@ void Engine::BeginRecover(uint64_t file_size) {
   recovery_ =
       std::make_unique<LogReader>(options_.max_record_size, options_.recovery);
   recovery_records_ = 0;
+  recovery_client_records_ = 0;
   recovery_file_bytes_ = file_size;
 }
 
@@ -75,6 +76,7 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
     while (reader.ReadRecord(&type, &payload)) {
       ApplyRecord(type, payload, [](const AppliedOp&) {});
       ++recovery_records_;
+      if (type == log::kClients) ++recovery_client_records_;
     }
     s = reader.status();
   }
@@ -93,6 +95,7 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
   }
   if (!last) return Status::OK();
   report->records = recovery_records_;
+  report->client_records = recovery_client_records_;
   report->generation = generation_;
   report->valid_bytes = reader.valid_end();
   report->damaged = reader.damaged();

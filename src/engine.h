@@ -42,6 +42,9 @@ struct RecoveryReport {
   // appending. 0 when there was no valid header (a new store).
   uint64_t valid_bytes = 0;
   uint64_t records = 0;  // records replayed
+  // Of those, CLIENTS records (which hold no key: a driver that compares
+  // records with keys, as the table backends' open does, leaves them out).
+  uint64_t client_records = 0;
   std::vector<DamagedRange> damaged;
   // Salvage skipped damage in the middle: the log should be rewritten
   // (compacted) so that the next open does not meet it again.
@@ -207,6 +210,7 @@ class Engine {
   // During a recovery in windows: its reader, records replayed and file size.
   std::unique_ptr<LogReader> recovery_;
   uint64_t recovery_records_ = 0;
+  uint64_t recovery_client_records_ = 0;
   uint64_t recovery_file_bytes_ = 0;
   std::string pending_;
   uint64_t generation_ = 0;

@@ -284,6 +284,7 @@ class WasmEngine {
     out.set("fileBytes", static_cast<double>(report.file_bytes));
     out.set("validBytes", static_cast<double>(report.valid_bytes));
     out.set("records", static_cast<double>(report.records));
+    out.set("clientRecords", static_cast<double>(report.client_records));
     out.set("needsRewrite", report.needs_rewrite);
     out.set("shouldCompact", s.ok() && engine_.ShouldCompact());
     val damaged = val::array();

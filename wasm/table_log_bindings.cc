@@ -5,13 +5,17 @@
 // decode(ptr, len, withHeader) parses a run of log bytes (LogRun) and fills
 // ops(): five u32 per operation, in order:
 //   kind | flags, key offset, key length, value offset, value length
-// with offsets into the run. kind: 1 put, 2 delete, 3 clear. Flags:
+// with offsets into the run (the operations of TAGGED records included, in
+// place). kind: 1 put, 2 delete, 3 clear. Flags:
 //   0x100  the key is valid UTF-8
 //   0x200  the value is text (ValueKind::kText, src/value_kind.h)
-// encode(generation, ptr, len) turns a row stream (rows in order, each a
-// u32 key length, the key, a u32 value length, the value; little-endian)
-// into a log: a header with that generation, then one PUT record per row,
-// and returns a view of it.
+// and clients(): four u32 per client table entry the run sets (TAGGED and
+// CLIENTS records), in order: client id low, high, seq low, high.
+// encode(generation, ptr, rowsLen, clientsLen) turns a row stream (rows in
+// order, each a u32 key length, the key, a u32 value length, the value;
+// little-endian) and after it a client stream (entries oldest first, each a
+// u64 client id and a u64 seq) into a log: a header with that generation,
+// CLIENTS records, then one PUT record per row, and returns a view of it.
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
@@ -33,11 +37,16 @@ using emscripten::val;
 
 constexpr uint32_t kKeyIsText = 0x100;
 constexpr uint32_t kValueIsText = 0x200;
+// The CLIENTS records of an encoded log are at most this long, the
+// smallest maxRecordSize the JavaScript API allows (js/map/options.js), so
+// that a store opens under every limit.
+constexpr uint32_t kClientsRecordLimit = 64;
 
 class WasmTableLog {
  public:
   val Decode(uintptr_t ptr, size_t len, bool with_header) {
     ops_.clear();
+    clients_.clear();
     const char* base = reinterpret_cast<const char*>(ptr);
     LogRun run;  // views into memory JavaScript frees after this call
     Status s = run.Parse(std::string_view(base, len), with_header);
@@ -60,6 +69,13 @@ class WasmTableLog {
           [&]() {
             ops_.insert(ops_.end(), {log::kClear, 0, 0, 0, 0});
           });
+      run.ForEachClient([&](uint64_t client, uint64_t seq) {
+        clients_.insert(clients_.end(),
+                        {static_cast<uint32_t>(client),
+                         static_cast<uint32_t>(client >> 32),
+                         static_cast<uint32_t>(seq),
+                         static_cast<uint32_t>(seq >> 32)});
+      });
     }
     val out = val::object();
     out.set("ok", s.ok());
@@ -73,12 +89,25 @@ class WasmTableLog {
   val Ops() const {
     return val(emscripten::typed_memory_view(ops_.size(), ops_.data()));
   }
+  val Clients() const {
+    return val(emscripten::typed_memory_view(clients_.size(), clients_.data()));
+  }
 
-  // Returns null if the stream is malformed (a bug in the caller).
-  val Encode(double generation, uintptr_t ptr, size_t len) {
+  // Returns null if a stream is malformed (a bug in the caller).
+  val Encode(double generation, uintptr_t ptr, size_t rows_len,
+             size_t clients_len) {
     out_.clear();
     log::AppendFileHeader(static_cast<uint64_t>(generation), &out_);
-    std::string_view in(reinterpret_cast<const char*>(ptr), len);
+    if (clients_len % 16 != 0) return val::null();
+    std::vector<ClientEntry> clients(clients_len / 16);
+    const char* c = reinterpret_cast<const char*>(ptr) + rows_len;
+    for (ClientEntry& e : clients) {
+      e.client = DecodeFixed64(c);
+      e.seq = DecodeFixed64(c + 8);
+      c += 16;
+    }
+    log::AppendClients(clients, kClientsRecordLimit, &out_);
+    std::string_view in(reinterpret_cast<const char*>(ptr), rows_len);
     while (!in.empty()) {
       std::string_view key, value;
       if (!Field(&in, &key) || !Field(&in, &value)) return val::null();
@@ -90,6 +119,7 @@ class WasmTableLog {
 
   void Release() {
     std::vector<uint32_t>().swap(ops_);
+    std::vector<uint32_t>().swap(clients_);
     std::string().swap(out_);
   }
 
@@ -110,6 +140,7 @@ class WasmTableLog {
   }
 
   std::vector<uint32_t> ops_;
+  std::vector<uint32_t> clients_;
   std::string out_;
 };
 
@@ -121,6 +152,7 @@ EMSCRIPTEN_BINDINGS(persistent_map_table_log) {
       .constructor<>()
       .function("decode", &pmap::WasmTableLog::Decode)
       .function("ops", &pmap::WasmTableLog::Ops)
+      .function("clients", &pmap::WasmTableLog::Clients)
       .function("encode", &pmap::WasmTableLog::Encode)
       .function("release", &pmap::WasmTableLog::Release);
 }

@@ -7,6 +7,11 @@
 //                             order. An update keeps pos; a new key gets
 //                             max(pos) + 1 (pos is the rowid).
 //   meta(name, value)         format (1), generation (compactions), syncs
+//   clients(pos, id, seq)     the client table (docs/FORMAT.md, Clients):
+//                             the last seq logged per client id (16 hex
+//                             digits); ORDER BY pos is the order they were
+//                             last updated. Created by the first tagged
+//                             write, in the same transaction as its rows
 //   PRAGMA application_id     0x504D4150 ('PMAP')
 //
 // Keys are TEXT (a key that is not UTF-8, written by another program, is a
@@ -36,6 +41,15 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT 
 INSERT OR IGNORE INTO meta VALUES ('format', ${FORMAT}), ('generation', 0), ('syncs', 0);
 PRAGMA application_id = ${APPLICATION_ID};
 `;
+// Not in SCHEMA: stores written before it existed have no such table, and
+// a store that never receives a tagged write needs none.
+const CLIENTS_SCHEMA = `
+CREATE TABLE IF NOT EXISTS clients (
+  pos INTEGER PRIMARY KEY,   -- order of the last update
+  id TEXT NOT NULL UNIQUE,   -- 16 lowercase hex digits
+  seq INTEGER NOT NULL       -- the highest sequence number logged
+);
+`;
 
 export class SqliteRows {
   /**
@@ -50,6 +64,7 @@ export class SqliteRows {
     this.label = label;
     this.vfsError = vfsError;
     this.exists = false;
+    this.hasClients = false; // the clients table exists
     this.statements = null;
     this.synchronous = null;
     this.unsynced = false; // a commit under synchronous = OFF since the last synced one
@@ -61,7 +76,10 @@ export class SqliteRows {
     this.commit = db.prepare('COMMIT');
   }
 
-  /** { exists, generation, rows } with rows a RowStream's bytes in order. */
+  /**
+   * { exists, generation, rows, clients } with rows a RowStream's bytes in
+   * order and clients the client table ({ client, seq }, by pos).
+   */
   load() {
     const since = performance.now();
     try {
@@ -88,7 +106,9 @@ export class SqliteRows {
       }
       const generation = this.db.selectValue("SELECT value FROM meta WHERE name = 'generation'");
       this.exists = true;
-      return { exists: true, generation, rows: this.#rows() };
+      this.hasClients = this.db.selectValue("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'clients'") === 1;
+      const clients = this.hasClients ? this.db.selectObjects('SELECT id AS client, seq FROM clients ORDER BY pos').map(({ client, seq }) => ({ client, seq: Number(seq) })) : [];
+      return { exists: true, generation, rows: this.#rows(), clients };
     } catch (err) {
       throw this.#error(err, `cannot read ${this.label}`, since);
     }
@@ -123,20 +143,23 @@ export class SqliteRows {
     return out.bytes();
   }
 
-  /** Applies one log run's operations (see table_backend.js) in one transaction. */
-  apply({ bytes, ops, generation }, { sync = false } = {}) {
+  /** Applies one log run's operations and client entries (see table_backend.js) in one transaction. */
+  apply({ bytes, ops, generation, clients = [] }, { sync = false } = {}) {
     this.#transaction(sync, `cannot write to ${this.label}`, () => {
       if (generation !== null) this.#writeHeader(generation);
       this.#applyOps(bytes, ops);
+      this.#applyClients(clients);
     });
   }
 
-  /** Replaces every row with the puts of a whole log, durably, in one transaction. */
-  replace({ bytes, ops, generation }) {
+  /** Replaces every row and the client table with those of a whole log, durably, in one transaction. */
+  replace({ bytes, ops, generation, clients = [] }) {
     this.#transaction(true, `cannot replace the rows of ${this.label}; the old rows are unchanged`, () => {
       this.#writeHeader(generation);
       this.#step(this.#statement('clear'));
+      if (this.hasClients) this.#step(this.#statement('clearClients'));
       this.#applyOps(bytes, ops);
+      this.#applyClients(clients);
     });
   }
 
@@ -174,6 +197,19 @@ export class SqliteRows {
     const stmt = this.#statement('generation');
     this.sqlite3.capi.sqlite3_bind_int64(stmt.pointer, 1, BigInt(generation));
     this.#step(stmt);
+  }
+
+  // Sets each entry's seq to the larger of the two and makes it the
+  // latest updated, in order.
+  #applyClients(clients) {
+    if (clients.length === 0) return;
+    if (!this.hasClients) {
+      this.db.exec(CLIENTS_SCHEMA);
+      this.hasClients = true;
+    }
+    const stmt = this.#statement('client');
+    for (const { client, seq } of clients) stmt.bind([client, BigInt(seq)]).stepReset();
+    stmt.clearBindings();
   }
 
   #applyOps(bytes, ops) {
@@ -224,6 +260,10 @@ export class SqliteRows {
       generation: this.db.prepare("UPDATE meta SET value = ?1 WHERE name = 'generation'"),
       countSync: this.db.prepare("UPDATE meta SET value = value + 1 WHERE name = 'syncs'"),
     };
+    if (this.hasClients && !this.statements.client) {
+      this.statements.client = this.db.prepare('INSERT INTO clients (id, seq) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET seq = max(seq, excluded.seq), pos = (SELECT max(pos) FROM clients) + 1');
+      this.statements.clearClients = this.db.prepare('DELETE FROM clients');
+    }
     return this.statements[name];
   }
 

@@ -11,16 +11,22 @@
 // truncation: the map re-reads the rows (docs/BACKENDS.md).
 //
 // A row store has these methods (all may return promises):
-//   open()    takes the store's lock; returns { exists, generation, rows }
-//             with `rows` the RowStream bytes of every entry in order
+//   open()    takes the store's lock; returns { exists, generation, rows,
+//             clients } with `rows` the RowStream bytes of every entry in
+//             order and `clients` (optional) the client table: entries
+//             { client, seq }, the one updated longest ago first
 //   load()    the same, again
 //   apply(change, { sync })   one transaction: change.generation (a number,
 //             when the first write of a new store brings the log header, else
 //             null), then the operations change.ops (TableLog.decode) whose
-//             keys and values are slices of change.bytes. With sync, on
-//             stable storage when it resolves
+//             keys and values are slices of change.bytes, then the client
+//             table entries change.clients ({ client, seq } in order; each
+//             sets its client's seq to the larger of the two and makes it
+//             the latest updated). With sync, on stable storage when it
+//             resolves
 //   replace(change)   one transaction: every row replaced by change's puts
-//             (in order), the generation set
+//             (in order), the client table by change.clients, the
+//             generation set
 //   sync()    everything applied so far on stable storage
 //   close()   releases the lock
 
@@ -58,16 +64,16 @@ export class TableBackend {
     return this.#asLog(await this.store.load());
   }
 
-  #asLog({ exists, generation, rows }) {
+  #asLog({ exists, generation, rows, clients = [] }) {
     this.exists = exists;
-    const bytes = exists ? this.log.encode(generation, rows) : new Uint8Array(0);
+    const bytes = exists ? this.log.encode(generation, rows, clients) : new Uint8Array(0);
     this.length = bytes.length;
     return bytes;
   }
 
   async append(bytes, { sync = false } = {}) {
     const run = this.log.decode(bytes, !this.exists);
-    await this.store.apply({ bytes, ops: run.ops, generation: run.hasHeader ? run.generation : null }, { sync });
+    await this.store.apply({ bytes, ops: run.ops, generation: run.hasHeader ? run.generation : null, clients: run.clients }, { sync });
     this.exists = true;
     this.length += bytes.length;
   }
@@ -84,7 +90,7 @@ export class TableBackend {
 
   async replace(bytes) {
     const run = this.log.decode(bytes, true);
-    await this.store.replace({ bytes, ops: run.ops, generation: run.generation });
+    await this.store.replace({ bytes, ops: run.ops, generation: run.generation, clients: run.clients });
     this.exists = true;
     this.length = bytes.length;
   }
