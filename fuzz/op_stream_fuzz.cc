@@ -4,7 +4,9 @@
 //   * an accepted one writes log bytes that replay, in strict mode, to the
 //     entries the engine holds;
 //   * no record's payload is longer than its operation's bytes in the
-//     stream plus kMaxPayloadExcess (what js/core.js trusts without asking).
+//     stream plus kMaxPayloadExcess (what js/core.js trusts without asking),
+//     but for a TAGGED, whose record is at most twice its bytes;
+//   * the replayed log has the engine's client table.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "engine.h"
+#include "log_format.h"
 #include "op_stream.h"
 
 namespace {
@@ -43,7 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pmap::OpStreamReader reader(stream);
   pmap::StreamOp op;
   while (reader.Next(&op)) {
-    Check(op.payload_size <= op.stream_bytes + pmap::kMaxPayloadExcess);
+    if (op.type == pmap::log::kTagged) {
+      Check(op.payload_size <= 2 * op.stream_bytes);
+    } else {
+      Check(op.payload_size <= op.stream_bytes + pmap::kMaxPayloadExcess);
+    }
   }
 
   pmap::Engine engine(options);
@@ -64,5 +71,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   pmap::Engine replayed(options);
   Check(replayed.Recover(engine.TakePending(), &report).ok());
   Check(EntriesOf(replayed) == EntriesOf(engine));
+  Check(replayed.clients().size() == engine.clients().size());
+  pmap::OpStreamReader again(stream);
+  while (again.Next(&op)) {
+    if (op.type == pmap::log::kTagged) {
+      Check(replayed.ClientSeq(op.client) == engine.ClientSeq(op.client));
+    }
+  }
   return 0;
 }

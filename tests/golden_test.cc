@@ -56,6 +56,59 @@ std::string GoldenLog(test::ModelMap* model) {
   return engine.TakePending();
 }
 
+// `log` with its header's format version set to `version`.
+std::string WithVersion(std::string log, uint32_t version) {
+  EncodeFixed32(&log[8], version);
+  EncodeFixed32(&log[28], crc32c::Mask(crc32c::Value(log.data(), 28)));
+  return log;
+}
+
+constexpr uint64_t kAda = 0x00000000000000a1ULL;
+constexpr uint64_t kGrace = 0xfedcba9876543210ULL;
+
+// Version 2: the version 1 golden log, then tagged writes of two clients
+// (every inner record type) and an untagged one between them.
+std::string GoldenV2Log(test::ModelMap* model) {
+  const std::string log = GoldenLog(model);  // under a version 2 header
+  Engine engine;
+  RecoveryReport report;
+  EXPECT_TRUE(engine.Recover(log, &report).ok());
+  TaggedBatch ada(kAda, 1);
+  ada.Put("shared:1", R"({"by":"ada"})");
+  ada.Delete("counter");
+  WriteBatch batch;
+  batch.Put("shared:2", "2");
+  batch.Delete("bytes");
+  ada.Write(batch);
+  EXPECT_TRUE(engine.Write(ada).ok());
+  model->Put("shared:1", R"({"by":"ada"})");
+  model->Erase("counter");
+  model->Put("shared:2", "2");
+  model->Erase("bytes");
+  EXPECT_TRUE(engine.Put("plain", "true").ok());
+  model->Put("plain", "true");
+  TaggedBatch grace(kGrace, (uint64_t{1} << 53) - 1);
+  grace.Clear();
+  grace.Put("after-clear", R"("grace")");
+  EXPECT_TRUE(engine.Write(grace).ok());
+  model->Clear();
+  model->Put("after-clear", R"("grace")");
+  TaggedBatch ada2(kAda, 2);
+  ada2.Put("shared:1", R"({"by":"ada","n":2})");
+  EXPECT_TRUE(engine.Write(ada2).ok());
+  model->Put("shared:1", R"({"by":"ada","n":2})");
+  return log + engine.TakePending();
+}
+
+std::string CompactedGoldenV2Log() {
+  test::ModelMap model;
+  Engine engine;
+  RecoveryReport report;
+  EXPECT_TRUE(engine.Recover(GoldenV2Log(&model), &report).ok());
+  Engine::Snapshot snapshot;
+  return engine.EncodeSnapshot(&snapshot);
+}
+
 std::string CompactedGoldenLog() {
   test::ModelMap model;
   std::string log = GoldenLog(&model);
@@ -64,13 +117,6 @@ std::string CompactedGoldenLog() {
   EXPECT_TRUE(engine.Recover(log, &report).ok());
   Engine::Snapshot snapshot;
   return engine.EncodeSnapshot(&snapshot);
-}
-
-// `log` with its header's format version set to `version`.
-std::string WithVersion(std::string log, uint32_t version) {
-  EncodeFixed32(&log[8], version);
-  EncodeFixed32(&log[28], crc32c::Mask(crc32c::Value(log.data(), 28)));
-  return log;
 }
 
 void CheckGolden(const std::string& name, const std::string& encoded) {
@@ -87,6 +133,37 @@ TEST(GoldenTest, TheEncoderStillWritesTheVersion1RecordsUnderAVersion2Header) {
   test::ModelMap model;
   CheckGolden("golden_v1.pmap", WithVersion(GoldenLog(&model), 1));
   CheckGolden("golden_v1_compacted.pmap", WithVersion(CompactedGoldenLog(), 1));
+}
+
+TEST(GoldenTest, TheEncoderStillWritesTheVersion2GoldenLogs) {
+  test::ModelMap model;
+  CheckGolden("golden_v2.pmap", GoldenV2Log(&model));
+  CheckGolden("golden_v2_compacted.pmap", CompactedGoldenV2Log());
+}
+
+TEST(GoldenTest, CheckedInVersion2LogsOpenWithTheirContentsOrderAndClients) {
+  test::ModelMap model;
+  GoldenV2Log(&model);
+  for (const char* name : {"golden_v2.pmap", "golden_v2_compacted.pmap"}) {
+    const std::string log = test::ReadFileOrDie(kDataDir + "/" + name);
+    EngineOptions options;
+    options.recovery = RecoveryMode::kStrict;
+    Engine engine(options);
+    RecoveryReport report;
+    ASSERT_TRUE(engine.Recover(log, &report).ok()) << name;
+    EXPECT_EQ(model.entries(), test::EntriesOf(engine)) << name;
+    EXPECT_EQ(2u, engine.format_version());
+    EXPECT_EQ(2u, engine.ClientSeq(kAda)) << name;
+    EXPECT_EQ((uint64_t{1} << 53) - 1, engine.ClientSeq(kGrace)) << name;
+    // And through the native Store.
+    test::TempDir dir;
+    test::WriteFileOrDie(dir.File("db"), log);
+    StoreOptions store_options;
+    store_options.engine.recovery = RecoveryMode::kStrict;
+    std::unique_ptr<Store> store;
+    ASSERT_TRUE(Store::Open(dir.File("db"), store_options, &store).ok()) << name;
+    EXPECT_EQ(model.entries(), test::Contents(*store)) << name;
+  }
 }
 
 TEST(GoldenTest, CheckedInVersion1LogsOpenWithTheirContentsAndOrder) {

@@ -3,6 +3,7 @@
 // client id and sequence number (OpWriter.tagged) into the client table
 // (Core.clientSeq), and a version 1 log takes none of them
 // (Core.formatVersion).
+import fs from 'node:fs';
 import { Core, loadCore } from '../../js/core.js';
 import { OpWriter } from '../../js/op_writer.js';
 
@@ -261,6 +262,47 @@ describe('format versions', () => {
     expect(core.clientSeq(ALICE)).toBe(1);
     v2.delete();
     core.delete();
+  });
+});
+
+describe('golden files (tests/data, written by tests/golden_test.cc)', () => {
+  const read = (name) => new Uint8Array(fs.readFileSync(new URL(`../data/${name}`, import.meta.url)));
+  const strict = { ...OPTIONS, recovery: 'strict' };
+  const V2 = [['after-clear', 'grace'], ['shared:1', { by: 'ada', n: 2 }]];
+
+  test.each(['golden_v2.pmap', 'golden_v2_compacted.pmap'])('%s opens with its entries and client table', (name) => {
+    const core = new Core(module, strict);
+    expect(core.recover(read(name)).ok).toBe(true);
+    expect(core.formatVersion()).toBe(2);
+    expect(entries(core).map(([k, v]) => [k, JSON.parse(v)])).toEqual(V2);
+    expect(core.clientSeq('00000000000000a1')).toBe(2);
+    expect(core.clientSeq('fedcba9876543210')).toBe(2 ** 53 - 1);
+    core.delete();
+  });
+
+  test('a follower of the version 2 golden log\'s records reaches its state', () => {
+    const log = read('golden_v2.pmap');
+    const core = new Core(module, strict);
+    expect(core.recover(log.subarray(0, 32)).ok).toBe(true);
+    const seen = follow(core, log.subarray(32));
+    expect(seen.filter(([, , client]) => client !== null).map(([kind, key, client]) => `${kind} ${key} ${client}`)).toEqual([
+      'set shared:1 00000000000000a1', 'delete counter 00000000000000a1', 'set shared:2 00000000000000a1',
+      'delete bytes 00000000000000a1', 'clear undefined fedcba9876543210', 'set after-clear fedcba9876543210',
+      'set shared:1 00000000000000a1',
+    ]);
+    expect(entries(core).map(([k, v]) => [k, JSON.parse(v)])).toEqual(V2);
+    expect(core.stats().logBytes).toBe(log.length);
+    core.delete();
+  });
+
+  test('the version 1 golden logs are version 1 and refuse nothing else', () => {
+    for (const name of ['golden_v1.pmap', 'golden_v1_compacted.pmap']) {
+      const core = new Core(module, strict);
+      expect(core.recover(read(name)).ok).toBe(true);
+      expect(core.formatVersion()).toBe(1);
+      expect(core.clientSeq(ALICE)).toBe(0);
+      core.delete();
+    }
   });
 });
 
