@@ -149,14 +149,6 @@ Status Dump(const Invocation& inv) {
     *buf += "}\n";
     return out.MaybeFlush();
   });
-  // The client table of tagged writes, the client logged longest ago first.
-  for (const ClientEntry& c : store->clients()) {
-    char id[17];
-    std::snprintf(id, sizeof(id), "%016llx",
-                  static_cast<unsigned long long>(c.client));
-    *out.buffer() += std::string("{\"client\":\"") + id +
-                     "\",\"seq\":" + std::to_string(c.seq) + "}\n";
-  }
   return out.Flush();
 }
 

@@ -56,9 +56,7 @@ const Command kCommands[] = {
     {"dump", nullptr, "STORE", 1, 1, true, false, pmap::cli::Dump,
      "print all entries as JSON lines",
      "Prints one line {\"key\":...,\"value\":...} per entry, in insertion "
-     "order,\nthen one line {\"client\":\"<16 hex digits>\",\"seq\":N} per "
-     "client of tagged\nwrites (docs/FORMAT.md, Clients), the one logged "
-     "longest ago first."},
+     "order."},
     {"export-csv", nullptr, "STORE [OUT.csv]", 1, 2, true, true,
      pmap::cli::ExportCsv, "write the entries as CSV",
      "Writes the entries as CSV (header key,value; values as JSON text; "

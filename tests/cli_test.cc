@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "native/store.h"
-#include "test_util.h"
 
 extern char** environ;
 
@@ -116,16 +115,6 @@ TEST_F(CliTest, SetGetDelAndDumpRoundTripKeepingInsertionOrder) {
   Result del_missing = Run({"del", store_, "zz"});
   EXPECT_EQ(del_missing.code, 1);
   EXPECT_NE(del_missing.err.find("no key 'zz'"), std::string::npos);
-}
-
-TEST_F(CliTest, DumpOfAVersion2LogPrintsItsClientTableAfterTheEntries) {
-  test::WriteFileOrDie(store_, test::ReadFileOrDie(std::string(PMAP_TEST_DATA_DIR) +
-                                                   "/golden_v2.pmap"));
-  EXPECT_EQ(Ok({"dump", store_}),
-            "{\"key\":\"after-clear\",\"value\":\"grace\"}\n"
-            "{\"key\":\"shared:1\",\"value\":{\"by\":\"ada\",\"n\":2}}\n"
-            "{\"client\":\"fedcba9876543210\",\"seq\":9007199254740991}\n"
-            "{\"client\":\"00000000000000a1\",\"seq\":2}\n");
 }
 
 TEST_F(CliTest, SetWithInvalidJsonFailsAndWritesNothing) {

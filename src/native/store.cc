@@ -392,12 +392,6 @@ EngineStats Store::stats() const {
   return engine_.stats();
 }
 
-std::vector<ClientEntry> Store::clients() const {
-  std::shared_lock<StateMutex> st(state_mu_);
-  uint64_t cutoff = 0;
-  return engine_.clients().Latest(engine_.clients().size(), &cutoff);
-}
-
 Status Store::last_compaction_status() const {
   std::shared_lock<StateMutex> st(state_mu_);
   return compaction_status_;

@@ -144,9 +144,6 @@ class Store {
   };
 
   EngineStats stats() const;
-  // The client table (docs/FORMAT.md, Clients), the entry logged longest
-  // ago first.
-  std::vector<ClientEntry> clients() const;
   // What the last automatic compaction returned (OK if none failed).
   Status last_compaction_status() const;
   const std::string& path() const { return path_; }
