@@ -371,3 +371,45 @@ test('a tagged value that another program wrote wrong reads as CORRUPT naming it
   expect(() => map.get('bad')).toThrow(expect.objectContaining({ code: 'CORRUPT', message: expect.stringMatching(/key "bad" is not JSON text or a tagged value \(tagged value: \$date needs an ISO 8601 time/) }));
   await map.close();
 });
+
+test('the checked-in values log (tests/data/golden_values_v1.pmap) opens with these values, and they encode to its bytes', async () => {
+  const file = path.join(dir, 'golden.pmap');
+  fs.copyFileSync(fileURLToPath(new URL('../data/golden_values_v1.pmap', import.meta.url)), file);
+  const map = await PersistentMap.open(file, { recovery: 'strict' });
+  const collections = (() => {
+    const set = new Set([1, 'x']);
+    set.add(set);
+    return new Map([[new Date(0), set], ['o', { $ref: 0 }]]);
+  })();
+  const shared = { x: 1 };
+  const self = { p: shared, q: shared };
+  self.self = self;
+  const error = new RangeError('boom', { cause: { code: 42 } });
+  delete error.stack;
+  const expected = {
+    plain: { name: 'Ada', tags: ['x'] },
+    lookalike: { $date: 'not a tag' },
+    bytes: new Uint8Array([0, 255]),
+    undefined,
+    numbers: [NaN, -0, Infinity, -12345678901234567890n],
+    task: { title: 'x', due: undefined, at: new Date(Date.UTC(2024, 4, 1, 12)), re: /a+/gi },
+    collections,
+    arrays: [Object.assign([1, , ,], { extra: true }), new Uint8Array([1, 2]).buffer, new Float32Array([1.5]), new DataView(new Uint8Array([1]).buffer), new Uint8Array([255])], // eslint-disable-line no-sparse-arrays
+    error,
+    shared: self,
+  };
+  expect([...map.keys()]).toEqual(Object.keys(expected));
+  let csv = '';
+  for await (const chunk of map.exportCSV()) csv += chunk;
+  const again = await PersistentMap.open(path.join(dir, 'again.pmap'));
+  for (const [key, value] of Object.entries(expected)) {
+    expectSame(map.get(key), value, key);
+    await again.set(key, value);
+  }
+  let againCsv = '';
+  for await (const chunk of again.exportCSV()) againCsv += chunk;
+  expect(againCsv).toBe(csv);
+  await again.close();
+  await map.close();
+  expect(fs.readFileSync(path.join(dir, 'again.pmap')).subarray(32)).toEqual(fs.readFileSync(file).subarray(32));
+});
