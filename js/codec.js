@@ -30,6 +30,9 @@ const TAGGED_MARK = '\u0002';
 
 export { MAX_DEPTH };
 
+// The containers of a value the plain walk keeps in a list before a Set.
+const SEEN_LIST_MAX = 16;
+
 // Thrown by the plain walk at the first thing JSON text cannot keep.
 const NOT_PLAIN = Symbol('not plain');
 
@@ -62,8 +65,8 @@ function keyText(key, cache, prefix) {
 
 // The JSON text of `value`, which sits `depth` arrays or objects deep in
 // the plain JSON value `walk.root`; walk.seen holds the containers met so
-// far once a second one is met (a container met twice is a shared or
-// cyclic reference, which JSON text cannot keep).
+// far (a list, then a Set) once a second one is met (a container met twice
+// is a shared or cyclic reference, which JSON text cannot keep).
 function encodeValue(value, depth, walk) {
   switch (typeof value) {
     case 'string':
@@ -84,9 +87,19 @@ function encodeValue(value, depth, walk) {
 function encodeContainer(value, depth, walk) {
   if (depth >= MAX_DEPTH) throw NOT_PLAIN;
   if (depth > 0) {
-    if (walk.seen === null) walk.seen = new Set([walk.root]);
-    else if (walk.seen.has(value)) throw NOT_PLAIN;
-    walk.seen.add(value);
+    // Most values hold a few containers: a short array is searched faster
+    // than a Set is made; past SEEN_LIST_MAX they move to a Set.
+    const seen = walk.seen;
+    if (seen === null) {
+      walk.seen = [walk.root, value];
+    } else if (Array.isArray(seen)) {
+      if (seen.includes(value)) throw NOT_PLAIN;
+      seen.push(value);
+      if (seen.length > SEEN_LIST_MAX) walk.seen = new Set(seen);
+    } else {
+      if (seen.has(value)) throw NOT_PLAIN;
+      seen.add(value);
+    }
   }
   if (Array.isArray(value)) {
     const n = value.length;
