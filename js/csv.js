@@ -6,13 +6,18 @@
 //   * a field is quoted if it holds '"', ',', CR or LF, starts or ends
 //     with a space, or starts with U+FEFF (a BOM, which import drops at the
 //     start of a file); quotes inside are doubled;
-//   * byte values are {"$bytes":"<base64>"}; stored bytes that are neither
-//     JSON nor tagged bytes (a custom codec's) are {"$raw":"<base64>"}.
+//   * values are tagged JSON text (docs/FORMAT.md, "As text"): byte values
+//     are {"$bytes":"<base64>"}, tagged values their tagged text, and
+//     stored bytes that are none of the default codec's forms (a custom
+//     codec's) are {"$raw":"<base64>"}.
 // Both directions stream: export yields chunks of text, import reads chunks
 // of text or bytes and keeps only the current record besides its result.
 
 import { invalidType } from './errors.js';
-import { BYTES_TAG } from './codec.js';
+import { base64Decode, base64Encode } from './base64.js';
+import { BYTES_TAG, isTagged } from './codec.js';
+import { hasTags, readTagged, writeTagged } from './tagged.js';
+import { encoder } from './utf8.js';
 
 const COMMA = 44;
 const QUOTE = 34;
@@ -34,14 +39,6 @@ function csvField(text, neutralizeFormulas) {
   return text;
 }
 
-function base64Encode(bytes) {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -51,16 +48,40 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * log holds.
  */
 export function storedToText(stored, jsonCodec) {
-  if (typeof stored === 'string') return stored;
+  if (typeof stored === 'string') {
+    try {
+      return textOfStoredText(stored, false);
+    } catch {
+      return `{"$raw":"${base64Encode(encoder.encode(stored))}"}`; // written by another program
+    }
+  }
   if (jsonCodec) return `{"$bytes":"${base64Encode(stored)}"}`;
   if (stored.length > 0 && stored[0] === BYTES_TAG) return `{"$bytes":"${base64Encode(stored.subarray(1))}"}`;
   try {
-    const text = strictUtf8.decode(stored);
-    JSON.parse(text);
-    return text;
+    return textOfStoredText(strictUtf8.decode(stored), true);
   } catch {
     return `{"$raw":"${base64Encode(stored)}"}`;
   }
+}
+
+// Stored text as tagged JSON text: a tagged value's text without its
+// mark; JSON text as it is, unless an object in it would read as a tag
+// (then the tagged writer writes it, with $object for such objects).
+// Throws if the text is neither, for JSON text without '"$' only if
+// `check` (the default codec wrote it as JSON text, unless another
+// program wrote the log).
+function textOfStoredText(stored, check) {
+  if (isTagged(stored)) {
+    const text = stored.slice(1);
+    readTagged(JSON.parse(text));
+    return text;
+  }
+  if (!stored.includes('"$')) {
+    if (check) JSON.parse(stored);
+    return stored;
+  }
+  const value = JSON.parse(stored);
+  return hasTags(value) ? writeTagged(value) : stored;
 }
 
 /** Checks exportCSV's options. */
@@ -339,14 +360,6 @@ export async function readCsvEntries(source, onEntry) {
   if (header) throw csvError(1, 0, "the input is empty; expected the header 'key,value'");
 }
 
-function base64Decode(text) {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
 // {"$bytes": "..."} or {"$raw": "..."} with nothing else: [name, base64].
 function escapedBytes(value) {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return null;
@@ -368,7 +381,22 @@ export function textToStored(text, jsonCodec, encode) {
     throw new Error(`value is not valid JSON (${err.message})`);
   }
   const escaped = escapedBytes(value);
-  if (!escaped) return encode(value);
+  if (!escaped) {
+    if (!hasTags(value)) {
+      const stored = encode(value);
+      // JSON.parse makes Infinity of 1e999 and -0 of -0, which are not JSON text's meaning.
+      if (jsonCodec && typeof stored === 'string' && isTagged(stored)) {
+        throw new Error('value has a number out of range (1e999, beyond a double) or -0, which JSON text does not keep; write {"$number":"Infinity"} or {"$number":"-0"}');
+      }
+      return stored;
+    }
+    try {
+      value = readTagged(value);
+    } catch (err) {
+      throw new Error(`value is not valid tagged JSON (${err.message})`);
+    }
+    return encode(value);
+  }
   const bytes = base64Decode(escaped[1]);
   if (!bytes) throw new Error(`the ${escaped[0]} value is not valid base64`);
   if (escaped[0] === '$bytes') {
@@ -383,7 +411,8 @@ export function textToStored(text, jsonCodec, encode) {
   // only if they are JSON text.
   try {
     const raw = strictUtf8.decode(bytes);
-    JSON.parse(raw);
+    if (isTagged(raw)) readTagged(JSON.parse(raw.slice(1)));
+    else JSON.parse(raw);
     return raw;
   } catch {
     throw new Error('the $raw value is neither JSON nor bytes, so the default codec cannot hold it; import with the codec that wrote it');

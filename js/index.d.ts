@@ -1,8 +1,45 @@
 // Type declarations for persistent-map (Node and browser entry points).
 
-/** Values the default codec stores: JSON values and byte strings. */
+/** JSON values: the default codec stores these as their JSON text. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-export type StoredValue = JsonValue | Uint8Array;
+
+/**
+ * Values the default codec keeps exactly (docs/FORMAT.md, "Value encoding"):
+ * what structured clone keeps and has a meaning outside this process. A
+ * Blob or File is not one: store `new Uint8Array(await blob.arrayBuffer())`.
+ */
+export type Storable =
+  | null | undefined | boolean | number | bigint | string
+  | Date | RegExp | ArrayBuffer | ArrayBufferView | Error
+  | readonly Storable[]
+  | ReadonlyMap<Storable, Storable>
+  | ReadonlySet<Storable>
+  | { readonly [key: string]: Storable };
+
+/**
+ * V itself when every part of it is storable (interfaces and optional
+ * members too), else a type V does not satisfy; through StorableMembers,
+ * the bound of PersistentMap's value type, so that
+ * `PersistentMap<{ at: Date }>` compiles and
+ * `PersistentMap<{ f: () => void }>` does not.
+ */
+export type StorableShape<V> =
+  [V] extends [Storable] ? V
+  : V extends null | undefined | boolean | number | bigint | string | Date | RegExp | ArrayBuffer | ArrayBufferView | Error ? V
+  : V extends (...args: never[]) => unknown ? never
+  : V extends symbol | WeakMap<object, unknown> | WeakSet<object> | Promise<unknown> | Blob ? never
+  : V extends ReadonlyMap<infer K, infer W> ? ReadonlyMap<StorableShape<K>, StorableShape<W>>
+  : V extends ReadonlySet<infer W> ? ReadonlySet<StorableShape<W>>
+  : V extends object ? { [K in keyof V]: StorableShape<V[K]> }
+  : never;
+
+/** The bound of PersistentMap's value type: every member of V is storable. */
+export type StorableMembers<V> = {
+  [K in keyof V]: [V] extends [Storable] ? V[K] : V extends Date | RegExp | ArrayBuffer | ArrayBufferView | Error ? V[K] : StorableShape<V[K]>;
+};
+
+/** The default value type. */
+export type StoredValue = Storable;
 
 export type ErrorCode = 'IO' | 'QUOTA' | 'LOCKED' | 'CORRUPT' | 'CLOSED' | 'INVALID' | 'NOT_FOUND';
 
@@ -175,9 +212,9 @@ export type ChangeEvent =
   | { type: 'clear' }
   | { type: 'reload' };
 
-export class PersistentMap<V = StoredValue> implements Iterable<[string, V]> {
+export class PersistentMap<V extends StorableMembers<V> = StoredValue> implements Iterable<[string, V]> {
   /** Opens or creates a store: a file path for the fs backend, a name otherwise. */
-  static open<V = StoredValue>(name: string, options?: OpenOptions<V>): Promise<PersistentMap<V>>;
+  static open<V extends StorableMembers<V> = StoredValue>(name: string, options?: OpenOptions<V>): Promise<PersistentMap<V>>;
   private constructor();
 
   readonly recovery: RecoveryReport;

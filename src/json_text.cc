@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "utf8.h"
+#include "value_kind.h"
 
 namespace pmap {
 namespace {
@@ -142,7 +143,8 @@ bool IsJsonText(std::string_view text) {
 }
 
 bool IsDefaultCodecValue(std::string_view stored) {
-  if (!stored.empty() && stored[0] == '\x01') return true;
+  if (!stored.empty() && stored[0] == kBytesTag) return true;
+  if (!stored.empty() && stored[0] == kTaggedTag) stored.remove_prefix(1);
   return IsValidUtf8(stored) && IsJsonText(stored);
 }
 

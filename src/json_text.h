@@ -17,7 +17,10 @@ namespace pmap {
 bool IsJsonText(std::string_view text);
 
 // True if `stored` is what the default codec writes: the byte-string tag
-// 0x01 followed by any bytes, or valid UTF-8 that is JSON text.
+// 0x01 followed by any bytes, or valid UTF-8 that is JSON text, or the
+// tagged-value tag 0x02 followed by that. (Whether the tags of a tagged
+// value are well formed is checked where the value is read: the
+// JavaScript codec, tagged_value.h.)
 bool IsDefaultCodecValue(std::string_view stored);
 
 }  // namespace pmap

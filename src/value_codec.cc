@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "tagged_value.h"
+
 namespace pmap {
 namespace {
 
@@ -21,7 +23,7 @@ int Base64Digit(char c) {
 }
 
 // {"$bytes": "..."} or {"$raw": "..."} with exactly that one member.
-bool SpecialObject(const json& j, const char* name, std::string* b64) {
+bool SpecialObject(const OrderedJson& j, const char* name, std::string* b64) {
   if (!j.is_object() || j.size() != 1) return false;
   auto it = j.find(name);
   if (it == j.end() || !it->is_string()) return false;
@@ -31,16 +33,43 @@ bool SpecialObject(const json& j, const char* name, std::string* b64) {
 
 // True if `value` nests arrays and objects more than `limit` deep. Walks
 // with its own stack: the value may be far deeper than the C++ stack allows.
-bool NestedDeeperThan(const json& value, size_t limit) {
-  std::vector<std::pair<const json*, size_t>> todo = {{&value, 0}};
+template <typename Json>
+bool NestedDeeperThan(const Json& value, size_t limit) {
+  std::vector<std::pair<const Json*, size_t>> todo = {{&value, 0}};
   while (!todo.empty()) {
     const auto [j, outer] = todo.back();  // outer: enclosing arrays/objects
     todo.pop_back();
     if (!j->is_structured()) continue;
     if (outer + 1 > limit) return true;
-    for (const json& child : *j) todo.emplace_back(&child, outer + 1);
+    for (const Json& child : *j) todo.emplace_back(&child, outer + 1);
   }
   return false;
+}
+
+Status TooDeep() {
+  return Status::InvalidArgument("value nests arrays and objects more than " +
+                                 std::to_string(kMaxValueDepth) + " levels deep");
+}
+
+size_t ReplaceLoneSurrogateEscapes(std::string* text);  // below
+
+// Parses JSON text that may escape lone surrogates (read as U+FFFD here).
+bool ParseOrdered(std::string_view text, OrderedJson* out) {
+  *out = OrderedJson::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (out->is_discarded()) {
+    std::string replaced(text);
+    if (ReplaceLoneSurrogateEscapes(&replaced) > 0) {
+      *out = OrderedJson::parse(replaced, nullptr, /*allow_exceptions=*/false);
+    }
+  }
+  return !out->is_discarded();
+}
+
+// True if `text` is tagged JSON text that a reader takes.
+bool IsTaggedText(std::string_view text) {
+  OrderedJson parsed;
+  return IsValidUtf8(text) && ParseOrdered(text, &parsed) &&
+         !NestedDeeperThan(parsed, kMaxValueDepth) && CheckTagged(parsed).ok();
 }
 
 // The code unit of the escape \uXXXX at text[i], or -1 if none is there.
@@ -173,11 +202,7 @@ Status EncodeValue(const json& value, std::string* out) {
     return Status::OK();
   }
   if (value.is_discarded()) return Status::InvalidArgument("value is not a JSON value");
-  if (NestedDeeperThan(value, kMaxValueDepth)) {
-    return Status::InvalidArgument("value nests arrays and objects more than " +
-                                   std::to_string(kMaxValueDepth) +
-                                   " levels deep");
-  }
+  if (NestedDeeperThan(value, kMaxValueDepth)) return TooDeep();
   try {
     std::string text = value.dump();
     *out = std::move(text);
@@ -191,6 +216,12 @@ Status DecodeValue(std::string_view stored, json* value) {
   if (!stored.empty() && stored[0] == kBytesTag) {
     *value = json::binary(std::vector<uint8_t>(stored.begin() + 1, stored.end()));
     return Status::OK();
+  }
+  if (!stored.empty() && stored[0] == kTaggedTag && IsTaggedText(stored.substr(1))) {
+    return Status::InvalidArgument(
+        "stored value is a tagged value (such as a Date, Map or undefined, "
+        "written by JavaScript), which a JSON value cannot hold; ValueToText "
+        "shows it as tagged JSON text");
   }
   json parsed = json::parse(stored, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
@@ -212,20 +243,30 @@ std::string ValueToText(std::string_view stored) {
   if (!stored.empty() && stored[0] == kBytesTag) {
     return "{\"$bytes\":\"" + Base64Encode(stored.substr(1)) + "\"}";
   }
-  if (json::accept(stored)) return std::string(stored);
-  std::string replaced(stored);
-  if (ReplaceLoneSurrogateEscapes(&replaced) > 0 && json::accept(replaced)) {
-    return std::string(stored);  // JSON text with a lone surrogate escaped
+  const std::string raw = "{\"$raw\":\"" + Base64Encode(stored) + "\"}";
+  if (!stored.empty() && stored[0] == kTaggedTag) {
+    return IsTaggedText(stored.substr(1)) ? std::string(stored.substr(1)) : raw;
   }
-  return "{\"$raw\":\"" + Base64Encode(stored) + "\"}";
+  if (!json::accept(stored)) {
+    std::string replaced(stored);
+    if (ReplaceLoneSurrogateEscapes(&replaced) == 0 || !json::accept(replaced)) return raw;
+  }
+  // JSON text (perhaps with a lone surrogate escaped) is shown as it is,
+  // unless an object in it would read as a tag: then as tagged text.
+  OrderedJson parsed;
+  if (stored.find("\"$") == std::string_view::npos || !ParseOrdered(stored, &parsed) ||
+      NestedDeeperThan(parsed, kMaxValueDepth) || !HasTags(parsed)) {
+    return std::string(stored);
+  }
+  return EscapeTagLookalikes(parsed).dump();
 }
 
 Status TextToValue(std::string_view text, std::string* stored) {
   std::string checked(text);
   const bool lone_surrogates = ReplaceLoneSurrogateEscapes(&checked) > 0;
-  json parsed;
+  OrderedJson parsed;
   try {
-    parsed = json::parse(checked);
+    parsed = OrderedJson::parse(checked);
   } catch (const json::parse_error& e) {
     return Status::InvalidArgument("value is not valid JSON (byte " +
                                    std::to_string(e.byte) + "): " + e.what());
@@ -238,25 +279,30 @@ Status TextToValue(std::string_view text, std::string* stored) {
         std::string(e.what()));
   }
   std::string b64;
-  if (SpecialObject(parsed, "$bytes", &b64) || SpecialObject(parsed, "$raw", &b64)) {
-    std::string bytes;
-    if (!Base64Decode(b64, &bytes)) {
-      return Status::InvalidArgument("value of \"$bytes\"/\"$raw\" is not valid base64");
-    }
-    if (parsed.contains("$bytes")) {
-      *stored = std::string(1, kBytesTag) + bytes;
-    } else {
-      *stored = std::move(bytes);
+  if (SpecialObject(parsed, "$raw", &b64)) {
+    if (!Base64Decode(b64, stored)) {
+      return Status::InvalidArgument("value of \"$raw\" is not valid base64");
     }
     return Status::OK();
   }
-  if (!lone_surrogates) return EncodeValue(parsed, stored);
-  // nlohmann::json cannot hold the lone surrogates, so the text itself is
-  // stored, as JavaScript keeps such a string, once it passed every check.
-  std::string ignored;
-  Status s = EncodeValue(parsed, &ignored);
-  if (s.ok()) *stored = WithoutWhitespace(text);
-  return s;
+  if (NestedDeeperThan(parsed, kMaxValueDepth)) return TooDeep();
+  const bool tagged = HasTags(parsed);
+  if (tagged) {
+    Status s = CheckTagged(parsed);
+    if (!s.ok()) return s;
+  }
+  try {
+    // nlohmann::json cannot hold the lone surrogates, so the text itself is
+    // stored, as JavaScript keeps such a string, once it passed every check.
+    if (lone_surrogates) {
+      *stored = (tagged ? std::string(1, kTaggedTag) : std::string()) + WithoutWhitespace(text);
+    } else {
+      *stored = tagged ? TaggedToStored(parsed) : parsed.dump();
+    }
+  } catch (const json::exception& e) {
+    return Status::InvalidArgument(std::string("value cannot be stored: ") + e.what());
+  }
+  return Status::OK();
 }
 
 }  // namespace pmap

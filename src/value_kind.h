@@ -1,7 +1,8 @@
 // What a stored value is under the default codec (docs/FORMAT.md, "Value
-// encoding"): JSON text, a byte string (the tag byte, then the bytes), or
-// neither (raw bytes a custom codec or another program wrote). The one
-// place the tag is defined and the one classifier every reader uses.
+// encoding"): text (JSON text, or a tagged value: kTaggedTag, then tagged
+// JSON text), a byte string (the tag byte, then the bytes), or neither (raw
+// bytes a custom codec or another program wrote). The one place the tags
+// are defined and the one classifier every reader uses.
 #ifndef PMAP_VALUE_KIND_H_
 #define PMAP_VALUE_KIND_H_
 
@@ -14,10 +15,13 @@ namespace pmap {
 
 // The first byte of a stored byte string. JSON text never starts with it.
 constexpr char kBytesTag = '\x01';
+// The first byte of a stored tagged value (tagged_value.h), which
+// JavaScript reads as text: the string "\u0002" + its tagged JSON text.
+constexpr char kTaggedTag = '\x02';
 
 // The numbers are part of the WebAssembly bindings' interface (js/core.js).
 enum class ValueKind : uint32_t {
-  kText = 0,   // valid UTF-8 not starting with kBytesTag
+  kText = 0,   // valid UTF-8 not starting with kBytesTag (kTaggedTag too)
   kBytes = 1,  // kBytesTag, then the bytes
   kRaw = 2,    // anything else
 };

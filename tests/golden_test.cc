@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "native/store.h"
 #include "test_util.h"
+#include "value_codec.h"
 
 namespace pmap {
 namespace {
@@ -178,6 +179,50 @@ TEST(GoldenTest, CheckedInVersion1LogsOpenWithTheirContentsAndOrder) {
     std::unique_ptr<Store> store;
     ASSERT_TRUE(Store::Open(copy, options, &store).ok()) << name;
     EXPECT_EQ(model.entries(), test::Contents(*store)) << name;
+  }
+}
+
+// Values of value encoding version 1 (docs/FORMAT.md, "Value encoding"):
+// plain JSON text (also an object that looks like a tag), bytes, and
+// tagged values of every kind. tests/js/rich_values.test.js opens this
+// file and checks the JavaScript values.
+std::string GoldenValuesLog() {
+  Engine engine;
+  RecoveryReport report;
+  EXPECT_TRUE(engine.Recover("", &report).ok());
+  const std::string tagged(1, kTaggedTag);
+  const std::pair<const char*, std::string> values[] = {
+      {"plain", R"({"name":"Ada","tags":["x"]})"},
+      {"lookalike", R"({"$date":"not a tag"})"},
+      {"bytes", std::string("\x01\x00\xff", 3)},
+      {"undefined", tagged + R"({"$undefined":null})"},
+      {"numbers", tagged + R"([{"$number":"NaN"},{"$number":"-0"},{"$number":"Infinity"},{"$bigint":"-12345678901234567890"}])"},
+      {"task", tagged + R"({"title":"x","due":{"$undefined":null},"at":{"$date":"2024-05-01T12:00:00.000Z"},"re":{"$regexp":["a+","gi"]}})"},
+      {"collections", tagged + R"({"$map":[[{"$date":"1970-01-01T00:00:00.000Z"},{"$set":[1,"x",{"$ref":2}]}],["o",{"$object":[["$ref",0]]}]]})"},
+      {"arrays", tagged + R"([{"$array":[3,[[0,1],["extra",true]]]},{"$arraybuffer":"AQI="},{"$float32array":"AADAPw=="},{"$dataview":"AQ=="},{"$bytes":"/w=="}])"},
+      {"error", tagged + R"({"$error":{"name":"RangeError","message":"boom","cause":{"code":42}}})"},
+      {"shared", tagged + R"({"p":{"x":1},"q":{"$ref":1},"self":{"$ref":0}})"},
+  };
+  for (const auto& [key, value] : values) EXPECT_TRUE(engine.Put(key, value).ok());
+  return engine.TakePending();
+}
+
+TEST(GoldenTest, TheEncoderStillWritesTheValuesGoldenLog) {
+  CheckGolden("golden_values_v1.pmap", GoldenValuesLog());
+}
+
+TEST(GoldenTest, EveryValueOfTheValuesGoldenLogShowsAsTextAndComesBackExactly) {
+  test::TempDir dir;
+  test::WriteFileOrDie(dir.File("db"), test::ReadFileOrDie(kDataDir + "/golden_values_v1.pmap"));
+  std::unique_ptr<Store> store;
+  ASSERT_TRUE(Store::Open(dir.File("db"), {}, &store).ok());
+  ASSERT_EQ(10u, store->size());
+  for (size_t i = 0; i < store->size(); ++i) {
+    std::string key, value, back;
+    ASSERT_TRUE(store->At(i, &key, &value));
+    ASSERT_TRUE(TextToValue(ValueToText(value), &back).ok()) << key;
+    EXPECT_EQ(value, back) << key;
+    EXPECT_EQ(std::string::npos, ValueToText(value).find("$raw")) << key;
   }
 }
 

@@ -94,8 +94,7 @@ async function write(out, text) {
 }
 
 function valueText(map, key) {
-  const value = map.get(key);
-  return value instanceof Uint8Array ? storedToText(value, true) : JSON.stringify(value);
+  return storedToText(jsonCodec.encode(map.get(key)), true);
 }
 
 export async function stat(inv, out) {
@@ -134,7 +133,7 @@ export async function set(inv) {
   } catch (err) {
     throw new PersistentMapError('INVALID', `${err.message.replace(/^value/, 'the value')}`);
   }
-  if (typeof value === 'string') value = JSON.parse(value);
+  if (typeof value === 'string') value = jsonCodec.decode(value);
   await withStore(inv, { create: true }, (map) => map.set(key, value));
 }
 

@@ -8,6 +8,7 @@
 // (src/ordered_index.h) and keeps nothing: the values are in memory once,
 // in the core.
 
+import { isTagged } from '../codec.js';
 import { invalidType } from '../errors.js';
 import { wellFormed } from './options.js';
 
@@ -109,10 +110,12 @@ export class ReadCache {
 
   /**
    * The value to hand out for a stored form: a fresh copy, or with
-   * { freeze: true } a shared deep-frozen one (bytes are copied anyway).
+   * { freeze: true } a shared deep-frozen one (bytes and tagged values,
+   * whose Maps, Sets, Dates and typed arrays cannot be frozen, are fresh
+   * copies anyway).
    */
   value(key, stored) {
-    if (this.#frozen === null || typeof stored !== 'string') return this.#form.decode(key, stored);
+    if (this.#frozen === null || typeof stored !== 'string' || isTagged(stored)) return this.#form.decode(key, stored);
     let value = this.#frozen.get(key);
     if (value === undefined) {
       value = deepFreeze(this.#form.parse(key, stored));

@@ -1,9 +1,10 @@
 // The stored form of values: what the codec makes of a value and back. With
-// the default codec a value is kept as JSON text (a string) or, for bytes,
-// as a Uint8Array that the log tags (BYTES_TAG); with a custom codec it is
-// always a Uint8Array.
+// the default codec a value is kept as JSON text (a string: plain JSON text,
+// or a tagged value's mark and tagged text) or, for bytes, as a Uint8Array
+// that the log tags (BYTES_TAG); with a custom codec it is always a
+// Uint8Array.
 
-import { BYTES_TAG, jsonCodec } from '../codec.js';
+import { BYTES_TAG, decodeTagged, isTagged, jsonCodec } from '../codec.js';
 import { PersistentMapError, invalidType } from '../errors.js';
 import { encoder } from '../utf8.js';
 import { wellFormed } from './options.js';
@@ -36,15 +37,15 @@ export class StoredForm {
   }
 
   /**
-   * A stored JSON text as a value. Text that is not JSON (written by another
-   * program or codec into a log store; table stores are checked on open) is
-   * CORRUPT, not a bare SyntaxError.
+   * A stored text (JSON text, or a tagged value's) as a value. Text that is
+   * neither (written by another program or codec into a log store; table
+   * stores are checked on open) is CORRUPT, not a bare SyntaxError.
    */
   parse(key, text) {
     try {
-      return JSON.parse(text);
+      return isTagged(text) ? decodeTagged(text) : JSON.parse(text);
     } catch (err) {
-      throw new PersistentMapError('CORRUPT', `${this.name}: the value of key ${JSON.stringify(key)} is not JSON text (${err.message}); it was written by another program or with a custom codec (open the store with that codec)`, { cause: err });
+      throw new PersistentMapError('CORRUPT', `${this.name}: the value of key ${JSON.stringify(key)} is not JSON text or a tagged value (${err.message}); it was written by another program or with a custom codec (open the store with that codec)`, { cause: err });
     }
   }
 

@@ -119,19 +119,12 @@ function nest(depth, objects = false) {
 }
 
 describe('bad input is refused with a typed error and changes nothing', () => {
-  const cycle = {};
-  cycle.self = cycle;
   const cases = [
-    ['a cycle', () => ['k', cycle], TypeError, /cycle|circular/],
-    ['a BigInt', () => ['k', { n: 1n }], TypeError, /BigInt/],
     ['a function', () => ['k', () => 1], TypeError, /function/],
-    ['undefined', () => ['k', undefined], TypeError, /undefined/],
-    ['undefined inside an object', () => ['k', { a: { b: undefined } }], TypeError, /value\.a\.b is undefined/],
+    ['a function inside an object', () => ['k', { a: { b: () => 1 } }], TypeError, /value\.a\.b is a function/],
     ['a symbol', () => ['k', Symbol('s')], TypeError, /symbol/],
-    ['NaN', () => ['k', { x: NaN }], TypeError, /NaN/],
-    ['a Date', () => ['k', { when: new Date(0) }], TypeError, /Date/],
-    ['a Map', () => ['k', new Map()], TypeError, /Map/],
-    ['a sparse array', () => ['k', [1, , 3]], TypeError, /sparse/], // eslint-disable-line no-sparse-arrays
+    ['a class instance', () => ['k', { when: new (class Clock {})() }], TypeError, /value\.when is a Clock/],
+    ['a WeakMap', () => ['k', new WeakMap()], TypeError, /WeakMap/],
     ['a number key', () => [42, 'v'], TypeError, /keys must be strings/],
     ['an undefined key', () => [undefined, 'v'], TypeError, /keys must be strings/],
     ['a lone surrogate in a key', () => ['bad\uD800key', 'v'], TypeError, /lone UTF-16 surrogate/],
@@ -161,7 +154,7 @@ describe('bad input is refused with a typed error and changes nothing', () => {
     await reopened.close();
   });
 
-  test('deep values: 200 levels store and read back; a cycle 150 levels down is named as one', async () => {
+  test('deep values: 200 levels store and read back; a cycle 150 levels down is kept as one', async () => {
     const deep = (n, leaf) => {
       let v = leaf;
       for (let i = 0; i < n; i++) v = i % 2 ? { d: v } : [v];
@@ -173,14 +166,16 @@ describe('bad input is refused with a typed error and changes nothing', () => {
     const inner = {};
     const looped = deep(150, inner);
     inner.back = looped;
-    const error = await map.set('cycle', looped).catch((e) => e);
-    expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toMatch(/refers back to itself \(a cycle\)/);
-    await expect(map.set('nan', deep(100, NaN))).rejects.toThrow(/NaN, which JSON cannot hold/);
+    await map.set('cycle', looped);
+    await map.set('nan', deep(100, NaN));
     map = await reopen(map);
     expect(map.get('deep')).toEqual(deep(200, 'bottom'));
     expect(map.get('deepest')).toEqual(nest(1000));
-    expect(map.has('cycle') || map.has('nan')).toBe(false);
+    let back = map.get('cycle');
+    const top = back;
+    for (let i = 149; i >= 0; i--) back = i % 2 ? back.d : back[0];
+    expect(back.back).toBe(top);
+    expect(map.get('nan')).toEqual(deep(100, NaN));
     await map.close();
   });
 

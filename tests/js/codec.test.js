@@ -1,9 +1,10 @@
 // The default codec against hostile values: getters that answer differently
-// each time, Proxies (also revoked ones), -0, arrays with other properties,
-// toJSON, nesting far deeper than the stack. Each property is read once, by
-// the walk that checks the value and writes its JSON text; whatever it
-// refuses is a TypeError with code 'INVALID' naming the path, through set,
-// setMany and update alike, and the store is left as it was.
+// each time, Proxies (also revoked ones), toJSON, nesting far deeper than
+// the stack. Each property is read once by the walk that writes the stored
+// text (what it stores is what it checked); whatever it refuses is a
+// TypeError with code 'INVALID' naming the path, through set, setMany and
+// update alike, and the store is left as it was. (Rich values, which JSON
+// cannot hold but the codec keeps: rich_values.test.js.)
 import fs from 'node:fs';
 import path from 'node:path';
 import { PersistentMap } from '../../js/index.js';
@@ -27,13 +28,7 @@ function nested(n, leaf) {
 
 /** A fresh value each call: several cases read their getters only once. */
 const hostile = [
-  ['-0', () => -0, /^cannot store this value: value is -0, which JSON text cannot keep/],
-  ['-0 inside an array', () => ({ a: [1, -0] }), /value\.a\[1\] is -0/],
-  ['an array with another property', () => Object.assign([1, 2], { extra: 3 }), /value is an array with other properties \("extra"\)/],
-  ['a match result (index, input, groups)', () => ({ m: 'abc'.match(/b/) }), /value\.m is an array with other properties \("index"\)/],
   ['a getter that throws', () => ({ a: { get b() { throw new Error('getter failed'); } } }), /value\.a\.b could not be read: getter failed/],
-  ['a getter that returns undefined', () => ({ get x() { return undefined; } }), /value\.x is undefined/],
-  ['a getter that returns a BigInt', () => ({ get n() { return 1n; } }), /value\.n is a BigInt/],
   ['a getter that returns a function', () => ({ get f() { return () => 1; } }), /value\.f is a function/],
   ['a revoked Proxy', () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
@@ -46,11 +41,10 @@ const hostile = [
     return proxy;
   }, /value could not be read: .*revoked/],
   ['a Proxy whose ownKeys trap throws', () => ({ p: new Proxy({}, { ownKeys() { throw new Error('no keys'); } }) }), /value\.p could not be read: no keys/],
-  ['a Proxy whose get trap answers undefined', () => ({ p: new Proxy({ a: 1 }, { get: () => undefined }) }), /value\.p\.a is undefined/],
   ['a thrown value that cannot be shown', () => ({ get x() { throw Object.create(null); } }), /value\.x could not be read: an exception that cannot be shown/],
   ['an own toJSON method', () => ({ when: { toJSON: () => 'then' } }), /value\.when\.toJSON is a function/],
-  ['a Date (whose toJSON JSON.stringify would call)', () => ({ d: new Date(0) }), /value\.d is a Date, not a plain object/],
-  ['a key that needs quoting in the path', () => ({ 'a b': { c: undefined } }), /value\["a b"\]\.c is undefined/],
+  ['a key that needs quoting in the path', () => ({ 'a b': { c: Symbol('s') } }), /value\["a b"\]\.c is a symbol/],
+  ['a getter that returns a class instance', () => ({ get p() { return new (class Point {})(); } }), /value\.p is a Point, which cannot be stored/],
   [`nesting ${MAX_DEPTH + 1} deep`, () => nested(MAX_DEPTH + 1, 1), new RegExp(`value\\[0\\]\\.d.*…\\(\\d+ more\\)….* nests arrays and objects more than ${MAX_DEPTH} levels deep`)],
   ['nesting 100,000 deep', () => nested(100000, 1), /nests arrays and objects more than 1000 levels deep/],
 ];
@@ -149,11 +143,11 @@ test('symbol-keyed and non-enumerable properties are left out, as structured clo
   expect(JSON.stringify(structuredClone(value))).toBe('{"a":[1]}');
 });
 
-test('a cycle is named where it first closes', () => {
+test('a cycle and a shared object are kept, not refused', () => {
   const a = { b: { c: {} } };
   a.b.c.back = a.b;
-  expect(() => jsonCodec.encode(a)).toThrow(/value\.b\.c\.back refers back to itself \(a cycle\)/);
-  const list = [1];
-  list.push(list);
-  expect(() => jsonCodec.encode({ list })).toThrow(/value\.list\[1\] refers back to itself/);
+  a.again = a.b.c;
+  const back = jsonCodec.decode(jsonCodec.encode(a));
+  expect(back.b.c.back).toBe(back.b);
+  expect(back.again).toBe(back.b.c);
 });

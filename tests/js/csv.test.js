@@ -195,7 +195,10 @@ describe('bad input names the place and changes nothing', () => {
     ['key,value\r\na,"{""$bytes"":""!!""}"\r\n', /CSV line 2, column 3: the \$bytes value is not valid base64/],
     ['key,value\r\na,"{""$raw"":""/w==""}"\r\n', /CSV line 2, column 3: the \$raw value is neither JSON nor bytes/],
     ['key,value\r\n\ud800,1\r\n', /CSV line 2, column 1: key contains a lone UTF-16 surrogate/],
-    ['key,value\r\na,1e999\r\n', /CSV line 2, column 3: cannot store this value: value is Infinity/],
+    ['key,value\r\na,1e999\r\n', /CSV line 2, column 3: value has a number out of range \(1e999, beyond a double\) or -0/],
+    ['key,value\r\na,-0\r\n', /CSV line 2, column 3: value has a number out of range \(1e999, beyond a double\) or -0/],
+    ['key,value\r\na,"{""$date"":""yesterday""}"\r\n', /CSV line 2, column 3: value is not valid tagged JSON \(tagged value: \$date needs an ISO 8601 time or null\)/],
+    ['key,value\r\na,"{""$ref"":0}"\r\n', /CSV line 2, column 3: value is not valid tagged JSON \(tagged value: \$ref 0 names no object before it\)/],
     [new Uint8Array([...new TextEncoder().encode('key,value\r\na,"'), 0xc3, 0x28, 34]), /not valid UTF-8/],
   ];
   test.each(cases)('%j', async (input, message) => {

@@ -18,6 +18,12 @@ async function documentedUsage(): Promise<void> {
   const v = map.get('user:1');
   const size: number = map.size;
   const first: [string, unknown] | undefined = map.at(0);
+  await map.set('rich', { due: undefined, at: new Date(), tags: new Set(['a']), n: 10n, m: new Map([[1, NaN]]), f: new Float32Array(2), e: new Error('x') });
+  interface Task { title: string; at: Date; due?: Date; seen: Map<string, Set<number>>; raw: ArrayBuffer }
+  const tasks = await PersistentMap.open<Task>('tasks.pmap');
+  await tasks.set('t1', { title: 'x', at: new Date(), seen: new Map(), raw: new ArrayBuffer(1) });
+  const at: Date | undefined = tasks.get('t1')?.at;
+  const dated: PersistentMap<{ at: Date }> = await PersistentMap.open('dated.pmap');
   const existed: boolean = await map.delete('x');
   const deleted: number = await map.deleteMany(['a', 'b']);
   await map.setMany([['a', 1], ['b', 'two']]);
@@ -78,8 +84,14 @@ async function misuse(): Promise<void> {
   await PersistentMap.open('x', { durability: 'fast' });
   // @ts-expect-error freeze is a boolean
   await PersistentMap.open('x', { freeze: 'yes' });
-  // @ts-expect-error undefined is not a storable value
-  await map.set('k', undefined);
+  // @ts-expect-error a function is not a storable value
+  await map.set('k', () => 1);
+  // @ts-expect-error a symbol is not a storable value
+  await map.set('k', { s: Symbol('s') });
+  // @ts-expect-error a value type holding a function does not compile
+  type NotStorable = PersistentMap<{ f: () => void }>;
+  // @ts-expect-error nor one holding a Map of Promises
+  type NotStorableEither = PersistentMap<{ m: Map<string, Promise<number>> }>;
   // @ts-expect-error the constructor is private: use open()
   new PersistentMap();
 }
