@@ -124,10 +124,17 @@ export interface OpenOptions<V = StoredValue> {
    */
   backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | LogBackend;
   /**
-   * Wait for the store's writer (another tab, worker or process, or another map in this one) to
-   * close it instead of failing with LOCKED. Default false.
+   * Wait for exclusive access: until the store's writer (another tab, worker or process, or
+   * another map in this one) closes it, instead of failing with LOCKED. Implies `exclusive`.
+   * Default false.
    */
   wait?: boolean;
+  /**
+   * Refuse to share the store (LOCKED if another process or map has it open) instead of
+   * joining it. By default a store already open elsewhere (fs and sqlite backends in Node)
+   * is shared: see README "Sharing a store". Default false.
+   */
+  exclusive?: boolean;
   /** Gives up a `wait`: open() then rejects with the signal's reason (an AbortError). */
   signal?: AbortSignal;
   /**
@@ -185,6 +192,13 @@ export interface Stats {
   backend: 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | 'custom' | (string & {});
   durability: 'relaxed' | 'strict';
   state: 'open' | 'failed' | 'closed';
+  /**
+   * 'leader': this map owns the store's log (and shares it with `clients` followers);
+   * 'follower': another process leads and this map follows it; 'exclusive': not shared.
+   */
+  role: 'leader' | 'follower' | 'exclusive';
+  /** Followers connected to this leader; null otherwise. */
+  clients: number | null;
 }
 
 export interface ExportCSVOptions {
@@ -206,11 +220,15 @@ export type CSVSource =
   | Iterable<string | Uint8Array>
   | AsyncIterable<string | Uint8Array>;
 
+/** 'local': a write through this map; 'remote': another process's (a shared store). */
+export type ChangeOrigin = 'local' | 'remote';
+
 export type ChangeEvent =
-  | { type: 'set' | 'delete'; key: string }
-  | { type: 'setMany' | 'deleteMany'; keys: string[] }
-  | { type: 'clear' }
-  | { type: 'reload' };
+  | { type: 'set' | 'delete'; key: string; origin: ChangeOrigin }
+  | { type: 'setMany' | 'deleteMany'; keys: string[]; origin: ChangeOrigin }
+  | { type: 'clear'; origin: ChangeOrigin }
+  /** The map was rebuilt from the log (a roll-back, or a shared store's change of leader): read it again. */
+  | { type: 'reload'; origin: ChangeOrigin };
 
 export class PersistentMap<V extends StorableMembers<V> = StoredValue> implements Iterable<[string, V]> {
   /** Opens or creates a store: a file path for the fs backend, a name otherwise. */
@@ -241,7 +259,10 @@ export class PersistentMap<V extends StorableMembers<V> = StoredValue> implement
   /** Resolves to whether the key was there. */
   delete(key: string): Promise<boolean>;
   clear(): Promise<void>;
-  /** Sets key to fn(current); resolves to the new value. fn must be synchronous. */
+  /**
+   * Sets key to fn(current); resolves to the new value. fn must be synchronous. Atomic also
+   * in a shared store: if another process wrote key after fn read it, fn runs again.
+   */
   update(key: string, fn: (current: V | undefined) => V): Promise<V>;
   /** One atomic record. */
   setMany(entries: Iterable<readonly [string, V]> | Map<string, V>): Promise<void>;
@@ -263,6 +284,11 @@ export class PersistentMap<V extends StorableMembers<V> = StoredValue> implement
   importCSV(source: CSVSource): Promise<number>;
   /** Resolves once every earlier write is on stable storage. */
   flush(): Promise<void>;
+  /**
+   * Resolves once this map reflects every write sequenced before the call, by any process
+   * sharing the store (at once for a store that is not shared, or for its leader).
+   */
+  refresh(): Promise<void>;
   compact(): Promise<void>;
   /** Flushes and releases the store; idempotent. Reads and iterations go on afterwards (the memory is freed once the map is garbage). */
   close(): Promise<void>;

@@ -2,22 +2,27 @@
 // holds every entry (its index is rebuilt from the log on open); a read
 // cache in front of it (map/read_cache.js) keeps what was read or written,
 // so repeated reads cost a Map lookup plus the decode of a fresh copy.
-// Writes update both at once; the log driver (map/log_driver.js) has the
-// core encode them into log records and hands those to the backend in one
-// piece per turn of the event loop (group commit). This file is the
-// Map-shaped facade and its events. See README.md for the contract.
+// Writes (map/writes.js) update both at once; the log driver
+// (map/log_driver.js) has the core encode them into log records and hands
+// those to the backend in one piece per turn of the event loop (group
+// commit). A store opened by several processes is shared (js/share/): one
+// leads and owns the log, the others follow it. This file is the Map-shaped
+// facade, its roles and its events. See README.md for the contract.
 
 import { jsonCodec } from './codec.js';
 import { Core, loadCore } from './core.js';
 import { invalidRange, invalidType, statusError } from './errors.js';
-import { exportEntries, importOps, readImport, recordTooLarge } from './map/csv_io.js';
+import { exportEntries } from './map/csv_io.js';
 import { Events } from './map/events.js';
 import { LogDriver } from './map/log_driver.js';
-import { checkKey, checkOptions } from './map/options.js';
+import { checkOptions } from './map/options.js';
 import { ReadCache } from './map/read_cache.js';
-import { capabilitiesOf, makeBackend } from './map/registry.js';
+import { capabilitiesOf, makeBackend, transportOf } from './map/registry.js';
 import { StoredForm } from './map/stored_form.js';
+import { Writes } from './map/writes.js';
 import { checkRows } from './map/table_rows.js';
+import { Overlay } from './share/overlay.js';
+import { Sharing } from './share/sharing.js';
 
 export { registerBackend, setAutoBackend } from './map/registry.js';
 
@@ -26,15 +31,6 @@ const CONSTRUCT = Symbol('construct');
 // The cores of closed maps, freed when their map is garbage collected.
 const closedCores = new FinalizationRegistry((core) => core.delete());
 
-// Whether fn's result looks like a Promise. A value that cannot even be
-// read (a revoked Proxy) is not one: the codec refuses it with its path.
-function isThenable(value) {
-  try {
-    return Boolean(value) && typeof value.then === 'function';
-  } catch {
-    return false;
-  }
-}
 
 export class PersistentMap {
   #name;
@@ -47,6 +43,9 @@ export class PersistentMap {
   #events = new Events();
   #closedStats = null;
   #closing = null;
+  #sharing; // null: the store is not shared (exclusive, or a backend that cannot be)
+  #overlay; // a follower's own writes not yet in the log
+  #writes;
 
   /** What recovery found when the store was opened. */
   recovery;
@@ -60,19 +59,33 @@ export class PersistentMap {
     const o = checkOptions(name, options);
     const module = await loadCore(o.wasm);
     const { backend, kind } = await makeBackend(name, o);
-    const bytes = await backend.open();
+    // `wait` is for exclusive access: a shared open never waits, it joins.
+    const transport = o.exclusive || o.wait ? null : transportOf(kind, name);
+    let bytes;
+    try {
+      bytes = await backend.open();
+    } catch (err) {
+      if (transport === null || err.code !== 'LOCKED') throw err;
+      // Another process leads the store: join it (or lead, if it is gone).
+      return Sharing.join(name, o, transport, {
+        follower: (core, sharing) => new PersistentMap(CONSTRUCT, name, o, kind, core, null, null, sharing),
+        leader: (lead) => PersistentMap.#lead(name, o, kind, module, lead, transport),
+        core: () => new Core(module, o),
+      });
+    }
+    return PersistentMap.#lead(name, o, kind, module, { backend, bytes }, transport);
+  }
+
+  // Opens the store as its writer: from the bytes of its log (`lead`).
+  static async #lead(name, o, kind, module, { backend, bytes }, transport) {
     let core;
     try {
       core = new Core(module, o);
-      const report = core.recover(bytes);
-      if (!report.ok) {
-        // INVALID: the log holds an intact record over maxRecordSize; the
-        // store is sound, the option is too small for it (docs/FORMAT.md).
-        throw report.code === 'INVALID' ? invalidRange(`${name}: ${report.message}`) : statusError(report, name);
-      }
-      if (!capabilitiesOf(backend).readIsLog && o.codec === jsonCodec) checkRows(name, core, report);
-      const map = new PersistentMap(CONSTRUCT, name, o, kind, core, backend, report);
+      const report = PersistentMap.#recover(name, o, core, backend, bytes);
+      const sharing = transport === null ? null : new Sharing(name, o, transport);
+      const map = new PersistentMap(CONSTRUCT, name, o, kind, core, backend, report, sharing);
       await map.#driver.open(bytes.length, report);
+      await sharing?.listen();
       return map;
     } catch (err) {
       if (core) core.delete();
@@ -81,61 +94,158 @@ export class PersistentMap {
     }
   }
 
-  constructor(token, name, options, backendKind, core, backend, report) {
+  static #recover(name, o, core, backend, bytes) {
+    const report = core.recover(bytes);
+    if (!report.ok) {
+      // INVALID: the log holds an intact record over maxRecordSize; the
+      // store is sound, the option is too small for it (docs/FORMAT.md).
+      throw report.code === 'INVALID' ? invalidRange(`${name}: ${report.message}`) : statusError(report, name);
+    }
+    if (!capabilitiesOf(backend).readIsLog && o.codec === jsonCodec) checkRows(name, core, report);
+    return report;
+  }
+
+  constructor(token, name, options, backendKind, core, backend, report, sharing) {
     if (token !== CONSTRUCT) throw new TypeError('use PersistentMap.open(name, options)');
     this.#name = name;
     this.#options = options;
     this.#backendKind = backendKind;
     this.#form = new StoredForm(name, options.codec);
     this.#core = core;
-    this.#driver = new LogDriver(name, core, backend, options, {
-      reloaded: () => {
-        this.#cache.forget();
-        this.#events.emit('change', { type: 'reload' });
-      },
-      error: (err) => this.#events.emit('error', err),
-    });
+    this.#sharing = sharing;
     this.#cache = new ReadCache(this.#form, options.freeze === true, () => this.#driver.core());
+    this.#overlay = new Overlay(this.#cache);
+    const map = this;
+    this.#writes = new Writes({
+      get driver() {
+        return map.#driver;
+      },
+      get reads() {
+        return map.#reads;
+      },
+      core,
+      form: this.#form,
+      options,
+      cache: this.#cache,
+      overlay: this.#overlay,
+      sharing,
+      events: this.#events,
+    });
+    if (backend !== null) {
+      this.#driver = this.#logDriver(backend);
+      sharing?.lead(this.#driver, core, this.#remote);
+    } else {
+      this.#driver = sharing.follow(core, this.#overlay, {
+        remote: this.#remote,
+        reloaded: () => this.#reloaded(),
+        promote: (lead, handOver) => this.#promote(lead, handOver),
+        error: (err) => this.#events.emit('error', err),
+      });
+    }
+    // A follower recovers nothing itself: the leader did.
     this.recovery = Object.freeze({
-      generation: report.generation,
-      records: report.records,
-      damaged: Object.freeze(report.damaged.map((d) => Object.freeze({ ...d }))),
+      generation: report?.generation ?? 0,
+      records: report?.records ?? 0,
+      damaged: Object.freeze((report?.damaged ?? []).map((d) => Object.freeze({ ...d }))),
     });
     this.#cache.forget();
+  }
+
+  #logDriver(backend) {
+    const leader = () => this.#sharing?.leader ?? null;
+    return new LogDriver(this.#name, this.#core, backend, this.#options, {
+      reloaded: () => {
+        leader()?.resync();
+        this.#reloaded();
+      },
+      error: (err) => this.#events.emit('error', err),
+      taken: (some) => leader()?.taken(some),
+      appended: (bytes) => leader()?.appended(bytes),
+      resync: () => leader()?.resync(),
+    });
+  }
+
+  #reloaded() {
+    this.#cache.forget();
+    this.#events.emit('change', { type: 'reload', origin: 'local' });
+  }
+
+  // Another process's writes change the core (apply() applies them and
+  // returns their events): reads are refreshed around it, and the events
+  // this map's reads can see are reported.
+  #remote = (apply) => {
+    this.#cache.beforeWrite();
+    const events = apply();
+    for (const e of events) {
+      if (e.type === 'clear') this.#cache.forget();
+      else for (const key of e.keys ?? [e.key]) this.#cache.forgetKey(key);
+    }
+    if (this.#events.watched === 0) return;
+    for (const { mine, ...e } of events) {
+      if (mine || (e.key !== undefined && this.#overlay.decides(e.key))) continue;
+      e.origin = 'remote';
+      this.#events.emit('change', e);
+    }
+  };
+
+  // The leader this follower followed is gone and this map took the lock:
+  // it leads from the log, after logging the writes it had sent.
+  async #promote(lead, handOver) {
+    let driver;
+    try {
+      const report = PersistentMap.#recover(this.#name, this.#options, this.#core, lead.backend, lead.bytes);
+      driver = this.#logDriver(lead.backend);
+      await driver.open(lead.bytes.length, report);
+    } catch (err) {
+      await lead.backend.close().catch(() => {});
+      throw err; // the follower fails, with its writes
+    }
+    this.#driver = driver;
+    this.#sharing.lead(driver, this.#core, this.#remote);
+    Sharing.replay(driver, this.#core, handOver());
+    this.#overlay.reset();
+    this.#reloaded();
+    await this.#sharing.listen().catch((err) => this.#events.emit('error', err));
+  }
+
+  // Reads see this follower's own pending writes over the core.
+  get #reads() {
+    return this.#overlay.active ? this.#overlay : this.#cache;
   }
 
   // ---- reads (sync, from memory) ----
 
   /** The value of `key` (a fresh copy, or a shared frozen one with { freeze: true }), or undefined. */
   get(key) {
-    return this.#cache.get(key);
+    return this.#reads.get(key);
   }
 
   has(key) {
-    return this.#cache.has(key);
+    return this.#reads.has(key);
   }
 
   get size() {
-    return this.#cache.size;
+    return this.#reads.size;
   }
 
   /** The i-th [key, value] in insertion order (negative i counts from the end). */
   at(index) {
-    return this.#cache.at(index);
+    if (!Number.isInteger(index)) throw invalidType(`at() needs an integer index, got ${index}`);
+    return this.#reads.at(index);
   }
 
   // Iteration is live, as a Map's is; the first one after an open loads
   // every entry into the read cache.
   *keys() {
-    for (const [key] of this.#cache.storedEntries()) yield key;
+    for (const [key] of this.#reads.storedEntries()) yield key;
   }
 
   *values() {
-    for (const [key, stored] of this.#cache.storedEntries()) yield this.#cache.value(key, stored);
+    for (const [key, stored] of this.#reads.storedEntries()) yield this.#cache.value(key, stored);
   }
 
   *entries() {
-    for (const [key, stored] of this.#cache.storedEntries()) yield [key, this.#cache.value(key, stored)];
+    for (const [key, stored] of this.#reads.storedEntries()) yield [key, this.#cache.value(key, stored)];
   }
 
   [Symbol.iterator]() {
@@ -160,10 +270,20 @@ export class PersistentMap {
       backend: this.#backendKind,
       durability: this.#options.durability,
       state,
+      role: this.#sharing?.role ?? 'exclusive',
+      clients: this.#sharing?.clients ?? null,
     };
   }
 
-  // ---- writes ----
+  /**
+   * Resolves once this map reflects every write sequenced before the call,
+   * by any process sharing the store.
+   */
+  async refresh() {
+    await this.#sharing?.follower?.refresh();
+  }
+
+  // ---- writes (map/writes.js) ----
 
   /**
    * Sets `key`; resolves once the write is handed over (relaxed) or on
@@ -171,125 +291,31 @@ export class PersistentMap {
    * per group of writes, not two per write.
    */
   set(key, value) {
-    try {
-      this.#driver.checkWritable();
-      checkKey(key);
-      const stored = this.#form.encode(value);
-      const ops = this.#driver.ops;
-      const mark = ops.mark();
-      const bytes = ops.put(key, stored, this.#form.bytesPrefix(stored));
-      const size = this.#core.oversize(ops, mark);
-      if (size > 0) {
-        ops.rewind(mark);
-        throw invalidRange(recordTooLarge(bytes, size, this.#options.maxRecordSize));
-      }
-      this.#cache.put(key, stored);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.#written({ type: 'set', key });
+    return this.#writes.set(key, value);
   }
 
-  /**
-   * Deletes `key`; resolves to whether it was there. Like every write, also
-   * one that changes nothing, it resolves once the earlier writes are as
-   * durable as its own would be (an earlier pending delete may be why the
-   * key is gone).
-   */
-  async delete(key) {
-    this.#driver.checkWritable();
-    checkKey(key);
-    if (!this.has(key)) {
-      await this.#driver.commit();
-      return false;
-    }
-    this.#driver.ops.delete(key);
-    this.#cache.delete(key);
-    await this.#written({ type: 'delete', key });
-    return true;
+  /** Deletes `key`; resolves to whether it was there. */
+  delete(key) {
+    return this.#writes.delete(key);
   }
 
-  async clear() {
-    this.#driver.checkWritable();
-    this.#driver.ops.clear();
-    this.#cache.clear();
-    return this.#written({ type: 'clear' });
+  clear() {
+    return this.#writes.clear();
   }
 
-  /** Sets `key` to fn(current value); resolves to the new value. fn gets a fresh copy, also with { freeze: true }. */
-  async update(key, fn) {
-    this.#driver.checkWritable();
-    checkKey(key);
-    if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
-    const current = this.#cache.stored(key);
-    const next = fn(current === undefined ? undefined : this.#form.decode(key, current));
-    if (isThenable(next)) throw invalidType('the update function must return the new value, not a Promise');
-    await this.set(key, next);
-    return next;
+  /** Sets `key` to fn(current value), atomically; resolves to the new value. */
+  update(key, fn) {
+    return this.#writes.update(key, fn);
   }
 
   /** Sets many entries as one atomic record. */
-  async setMany(entries) {
-    this.#driver.checkWritable();
-    const list = [];
-    for (const pair of entries instanceof Map ? entries : Array.from(entries ?? [])) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw invalidType('setMany takes [key, value] pairs (or a Map)');
-      checkKey(pair[0]);
-      list.push([pair[0], this.#form.encode(pair[1])]);
-    }
-    if (list.length === 0) return this.#driver.commit();
-    const size = this.#putBatch(list);
-    if (size > 0) {
-      throw invalidRange(`the batch would be a record of ${size} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
-    }
-    return this.#written({ type: 'setMany', keys: list }, true);
-  }
-
-  // Queues [key, stored] pairs as one BATCH record and puts them in the
-  // cache; returns 0, or (and nothing changed) the size of the record if it
-  // would exceed maxRecordSize.
-  #putBatch(list) {
-    const ops = this.#driver.ops;
-    const mark = ops.mark();
-    ops.batch(list.length);
-    for (const [key, stored] of list) ops.put(key, stored, this.#form.bytesPrefix(stored));
-    const size = this.#core.oversize(ops, mark);
-    if (size > 0) {
-      ops.rewind(mark);
-      return size;
-    }
-    for (const [key, stored] of list) this.#cache.put(key, stored);
-    return 0;
+  setMany(entries) {
+    return this.#writes.setMany(entries);
   }
 
   /** Deletes many keys as one atomic record; resolves to how many were there. */
-  async deleteMany(keys) {
-    this.#driver.checkWritable();
-    const present = [];
-    const seen = new Set();
-    for (const key of Array.from(keys ?? [])) {
-      checkKey(key);
-      if (!seen.has(key) && this.has(key)) {
-        seen.add(key);
-        present.push(key);
-      }
-    }
-    if (present.length === 0) {
-      await this.#driver.commit();
-      return 0;
-    }
-    const ops = this.#driver.ops;
-    const mark = ops.mark();
-    ops.batch(present.length);
-    for (const key of present) ops.delete(key);
-    const size = this.#core.oversize(ops, mark);
-    if (size > 0) {
-      ops.rewind(mark);
-      throw invalidRange(`the batch would be a record of ${size} bytes, more than maxRecordSize (${this.#options.maxRecordSize}); split it`);
-    }
-    for (const key of present) this.#cache.delete(key);
-    await this.#written({ type: 'deleteMany', keys: present });
-    return present.length;
+  deleteMany(keys) {
+    return this.#writes.deleteMany(keys);
   }
 
   /**
@@ -298,50 +324,12 @@ export class PersistentMap {
    * exports the map as it is at this call; later writes do not show.
    */
   exportCSV(options = {}) {
-    return exportEntries(this.#cache.storedEntries(), this.#form, options);
+    return exportEntries(this.#reads.storedEntries(), this.#form, options);
   }
 
-  /**
-   * Puts every record of a CSV `source` (as exportCSV writes it) into the
-   * map, atomically: a bad row (the error names its line and column) or a
-   * failed write changes nothing. Resolves to the number of rows imported.
-   */
-  async importCSV(source) {
-    this.#driver.checkWritable();
-    // Issued now, before the source is read: an import of no rows settles
-    // with the writes issued before this call.
-    const issued = this.#driver.commit();
-    issued.catch(() => {}); // reported below, if it is the import's outcome
-    const { list, lines, units } = await readImport(source, this.#form);
-    this.#driver.checkWritable();
-    if (list.length === 0) {
-      await issued;
-      return 0;
-    }
-    // UTF-8 takes at least a byte per UTF-16 unit: past this, one record cannot hold it.
-    if (units <= this.#options.maxRecordSize && this.#putBatch(list) === 0) {
-      await this.#written({ type: 'setMany', keys: list }, true);
-    } else {
-      // Too big for one record: separate records, written as a snapshot.
-      this.#cache.beforeWrite();
-      const done = this.#driver.commitViaSnapshot(importOps(list, lines, this.#form, this.#core, this.#options.maxRecordSize));
-      for (const [key, stored] of list) this.#cache.put(key, stored);
-      if (this.#events.watched > 0) this.#events.emit('change', { type: 'setMany', keys: list.map(([k]) => k) }, done);
-      await done;
-    }
-    return list.length;
-  }
-
-  // Commits the write just queued and tells the 'change' listeners, if any.
-  // With `pairs`, event.keys holds [key, stored] pairs to be reduced to keys
-  // (only when someone listens).
-  #written(event, pairs = false) {
-    const done = this.#driver.commit();
-    if (this.#events.watched > 0) {
-      if (pairs) event.keys = event.keys.map(([k]) => k);
-      this.#events.emit('change', event, done);
-    }
-    return done;
+  /** Puts every record of a CSV `source` into the map, atomically; resolves to the number of rows. */
+  importCSV(source) {
+    return this.#writes.importCSV(source);
   }
 
   /** Resolves once every earlier write is on stable storage. */
@@ -363,9 +351,17 @@ export class PersistentMap {
   // Reads go on after close, from the core, which is freed once the map
   // is garbage (closedCores).
   async #close() {
-    const error = await this.#driver.close();
+    let error = null;
+    // A follower whose leader went away may become the leader while it
+    // waits for its writes: then the new driver is closed too.
+    for (let driver = null; driver !== this.#driver;) {
+      driver = this.#driver;
+      this.#sharing?.stop();
+      error = (await driver.close()) ?? error;
+    }
     this.#closedStats = this.#core.stats();
     closedCores.register(this, this.#core);
+    this.#sharing?.close(); // followers see the leader go, and elect the next
     await this.#driver.release();
     if (error) throw error;
   }
@@ -373,8 +369,9 @@ export class PersistentMap {
   // ---- events ----
 
   /**
-   * Listens for 'change' ({type, key|keys}) and 'error' (a failed automatic
-   * compaction, or a backend failure found after writes were acknowledged).
+   * Listens for 'change' ({type, key|keys, origin: 'local'|'remote'}) and
+   * 'error' (a failed automatic compaction, a backend failure found after
+   * writes were acknowledged, a shared store's follower that failed).
    */
   on(type, listener) {
     this.#events.on(type, listener);

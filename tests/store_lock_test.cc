@@ -55,6 +55,18 @@ TEST(StoreLockTest, ASecondWriterInAnotherProcessGetsLocked) {
   EXPECT_EQ(0, InChild([&] { return TryOpen(dir.File("db")).IsLocked() ? 0 : 1; }));
 }
 
+#if defined(__linux__)
+TEST(StoreLockTest, ALockedStoreNamesTheProcessThatHoldsIt) {
+  test::TempDir dir;
+  auto first = OpenOrDie(dir.File("db"));
+  const std::string holder = "process " + std::to_string(getpid());
+  EXPECT_EQ(0, InChild([&] {
+    Status s = TryOpen(dir.File("db"));
+    return s.IsLocked() && s.message().find(holder) != std::string::npos ? 0 : 1;
+  }));
+}
+#endif
+
 TEST(StoreLockTest, TheLockOfAProcessThatDiedWithoutClosingIsReleasedByTheKernel) {
   test::TempDir dir;
   EXPECT_EQ(0, InChild([&] {

@@ -64,7 +64,7 @@ async function openStore(inv, { readOnly, create, maxRecordSize }) {
   const { file } = inv;
   const kind = storeKind(file, inv.backend);
   inv.kind = kind; // for stat
-  const options = { recovery: inv.recovery };
+  const options = { recovery: inv.recovery, exclusive: inv.exclusive };
   if (maxRecordSize !== undefined) options.maxRecordSize = maxRecordSize;
   if (!create && !fs.existsSync(file)) throw notFound(file);
   if (kind === 'fs' && readOnly) {

@@ -75,6 +75,8 @@ apart by its first bytes; a new store is SQLite if its name ends in
 options:
   --backend=fs|sqlite  the kind of store, instead of telling it from the file
   --recovery=MODE      ${recoveryModeList('')} (default ${RECOVERY_MODES[0]})
+  --exclusive          fail (exit 3) if another process has the store open,
+                       instead of sharing it with that process
   --help, -h           usage (persistent-map help COMMAND for one command)
   --                   end of options (for keys that start with --)
 
@@ -82,13 +84,14 @@ exit codes:
   0   success
   1   not found (missing key or store) or invalid argument/input
   2   corruption (verify: damage found)
-  3   locked: another writer has the store open
+  3   locked: another process has the store open exclusively (or, with
+      --exclusive, at all)
   4   I/O error
   64  usage error
 `;
 
 function usageLine(c) {
-  let u = `usage: persistent-map ${c.name} ${c.args} [--backend=fs|sqlite]`;
+  let u = `usage: persistent-map ${c.name} ${c.args} [--backend=fs|sqlite] [--exclusive]`;
   if (c.recovery !== false) u += ' [--recovery=MODE]';
   if (c.neutralize) u += ' [--neutralize-formulas]';
   return `${u}\n`;
@@ -122,7 +125,7 @@ function findCommand(name) {
 
 function invocation(command, positional, options) {
   const usage = usageLine(command);
-  const inv = { recovery: RECOVERY_MODES[0], backend: undefined, neutralizeFormulas: false };
+  const inv = { recovery: RECOVERY_MODES[0], backend: undefined, neutralizeFormulas: false, exclusive: false };
   for (const opt of options) {
     const [name, value] = opt.includes('=') ? [opt.slice(0, opt.indexOf('=')), opt.slice(opt.indexOf('=') + 1)] : [opt, undefined];
     if (name === '--recovery' && command.recovery !== false) {
@@ -133,6 +136,8 @@ function invocation(command, positional, options) {
     } else if (name === '--backend') {
       if (value !== 'fs' && value !== 'sqlite') throw new UsageError(`unknown backend in '${opt}' (fs or sqlite)\n${usage}`);
       inv.backend = value;
+    } else if (name === '--exclusive' && value === undefined) {
+      inv.exclusive = true;
     } else if (name === '--neutralize-formulas' && command.neutralize && value === undefined) {
       inv.neutralizeFormulas = true;
     } else {

@@ -14,7 +14,7 @@ import { PersistentMapError, statusError } from '../errors.js';
 import { BackgroundCompaction } from './background_compaction.js';
 import { restoreLog } from './restore_log.js';
 import { capabilitiesOf } from './registry.js';
-import { WriteGroups } from './write_groups.js';
+import { WriteGroups, checkWritable } from './write_groups.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -43,9 +43,10 @@ export class LogDriver {
   #replacing = null; // the BackgroundCompaction running, if any
 
   /**
-   * `options`: the checked open options. `hooks.reloaded()`: the core was
-   * rebuilt from the log (a roll-back); `hooks.error(err)`: a failure no
-   * write's promise can report.
+   * `options`: the checked open options. `hooks`: reloaded() (the core was
+   * rebuilt from the log: a roll-back), error(err) (a failure no write's
+   * promise can report), and for a shared store's leader (share/leader.js)
+   * taken(some), appended(bytes), resync().
    */
   constructor(name, core, backend, options, hooks) {
     this.#name = name;
@@ -76,12 +77,9 @@ export class LogDriver {
   /** Finishes an open: cuts a torn tail, writes a new log's header, rewrites a salvaged log. */
   async open(fileBytes, report) {
     this.#logBytes = report.validBytes;
-    if (report.validBytes < fileBytes) {
-      await this.#backend.truncate(report.validBytes); // drop the torn tail
-    }
+    if (report.validBytes < fileBytes) await this.#backend.truncate(report.validBytes); // drop the torn tail
     const header = this.#commitOps('copy');
-    if (header.length > 0) {
-      // A new log: its header, durable at once.
+    if (header.length > 0) { // a new log: its header, durable at once
       await this.#backend.append(header, { sync: true });
       this.#logBytes += header.length;
     }
@@ -90,12 +88,7 @@ export class LogDriver {
 
   /** Throws CLOSED unless writes are taken. */
   checkWritable() {
-    if (this.state === 'closed') {
-      throw new PersistentMapError('CLOSED', `store ${this.#name} is closed`);
-    }
-    if (this.state === 'failed') {
-      throw new PersistentMapError('CLOSED', `store ${this.#name} refuses writes after an earlier failure (${this.failure.message}); reopen it`, { cause: this.failure });
-    }
+    checkWritable(this.#name, this.state, this.failure);
   }
 
   /**
@@ -111,15 +104,25 @@ export class LogDriver {
 
   /**
    * Issues a write of operations that go to the core as they are (records
-   * of their own, which may exceed one record's limit together): the next
-   * commit replaces the log with a snapshot instead of appending them, which
-   * is atomic on every backend (docs/BACKENDS.md).
+   * of their own, too large together for one): the next commit replaces the
+   * log with a snapshot, atomic on every backend (docs/BACKENDS.md).
    */
   commitViaSnapshot(ops) {
+    const done = this.commitNow(ops, 'an import');
+    this.#snapshotCommit = true;
+    return done;
+  }
+
+  /**
+   * Applies operations to the core now, after the writes queued before
+   * them (a shared store's leader: a follower's write group); returns the
+   * promise of their write. Throws, changing nothing, if the core refuses.
+   */
+  commitNow(ops, what = 'writes') {
     this.applyOps(); // earlier writes first
     const refused = this.#core.commit(ops, 'keep');
-    if (refused !== null) throw statusError(refused, `internal error applying an import to ${this.#name}`);
-    this.#snapshotCommit = true;
+    if (refused !== null) throw statusError(refused, `${this.#name}: cannot apply ${what}`);
+    this.#untaken = true;
     const done = this.commit();
     this.#writes.applied();
     return done;
@@ -127,16 +130,17 @@ export class LogDriver {
 
   /** Resolves once every earlier write is on stable storage. */
   flush() {
-    this.checkWritable();
-    const done = WriteGroups.wait(this.#writes.syncs);
-    this.#schedule();
-    return done;
+    return this.#waitFor(this.#writes.syncs);
   }
 
   /** Rewrites the log as a snapshot of the live entries. */
   compact() {
+    return this.#waitFor(this.#writes.compactions);
+  }
+
+  #waitFor(queue) {
     this.checkWritable();
-    const done = WriteGroups.wait(this.#writes.compactions);
+    const done = WriteGroups.wait(queue);
     this.#schedule();
     return done;
   }
@@ -193,8 +197,7 @@ export class LogDriver {
     queueMicrotask(this.#startDrain);
   }
 
-  // A field, so that scheduling allocates no closure.
-  #startDrain = () => {
+  #startDrain = () => { // a field, so that scheduling allocates no closure
     this.#scheduled = false;
     if (!this.#draining) this.#draining = this.#drainLoop();
   };
@@ -237,6 +240,7 @@ export class LogDriver {
         continue;
       }
       const bytes = !this.ops.empty || this.#untaken ? this.#commitOps('copy') : EMPTY;
+      this.#hooks.taken?.(bytes.length > 0);
       if (bytes.length > 0) {
         await this.#writePending(bytes);
         // A loop of awaited writes keeps the drain from ever running out
@@ -272,11 +276,11 @@ export class LogDriver {
     try {
       await this.#backend.append(bytes, { sync: this.#strict });
     } catch (err) {
-      await this.#rollBack(err);
-      return;
+      return this.#rollBack(err);
     }
     this.#logBytes += bytes.length;
     this.#replacing?.addTail(bytes);
+    this.#hooks.appended?.(bytes);
     this.#writes.settle(upto);
   }
 
@@ -299,9 +303,9 @@ export class LogDriver {
     try {
       await this.#replaceLog();
     } catch (err) {
-      await this.#rollBack(err);
-      return;
+      return this.#rollBack(err);
     }
+    this.#hooks.resync?.(); // no records describe what the snapshot holds
     this.#writes.settle(upto);
   }
 
@@ -354,13 +358,10 @@ export class LogDriver {
 
   #compactionFailed(err, waiters) {
     for (const w of waiters) w.reject(err);
-    if (err.fatal) {
-      this.#fail(err);
-    } else {
-      // Leave the old log in place and do not retry at once.
-      this.#noAutoCompactBelow = this.#logBytes + this.#compaction.minBytes;
-      if (waiters.length === 0) this.#hooks.error(err);
-    }
+    if (err.fatal) return this.#fail(err);
+    // Leave the old log in place and do not retry at once.
+    this.#noAutoCompactBelow = this.#logBytes + this.#compaction.minBytes;
+    if (waiters.length === 0) this.#hooks.error(err);
   }
 
   // A write failed: cut the log back to what it held before and rebuild the

@@ -14,7 +14,7 @@ const DEFAULTS = Object.freeze({
   maxRecordSize: 64 * MiB,
   compaction: Object.freeze({ auto: true, ratio: 2, minBytes: MiB }),
 });
-const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait', 'signal', 'freeze']);
+const OPTION_KEYS = new Set(['backend', 'durability', 'recovery', 'maxRecordSize', 'compaction', 'codec', 'wasm', 'wait', 'signal', 'freeze', 'exclusive']);
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
@@ -57,6 +57,7 @@ export function checkOptions(name, options) {
     throw invalidType('compaction must be { auto: boolean, ratio: number >= 1, minBytes: number >= 0 }');
   }
   if (o.wait !== undefined && typeof o.wait !== 'boolean') throw invalidType('wait must be true or false');
+  if (o.exclusive !== undefined && typeof o.exclusive !== 'boolean') throw invalidType('exclusive must be true or false');
   if (o.signal !== undefined && !(typeof o.signal?.aborted === 'boolean' && typeof o.signal.addEventListener === 'function')) {
     throw invalidType('signal must be an AbortSignal');
   }

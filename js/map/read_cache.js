@@ -61,6 +61,16 @@ export class ReadCache {
   }
 
   /**
+   * Another writer changed `key` in the core (a shared store's leader or
+   * follower applied records it did not write itself).
+   */
+  forgetKey(key) {
+    this.#entries.delete(key);
+    this.#frozen?.delete(key);
+    this.#complete = false;
+  }
+
+  /**
    * A write is about to reach the core (it is queued, not applied; put,
    * delete and clear call this themselves): each iteration's cursor moves
    * past the entries it has handed out, in the core as it was when their

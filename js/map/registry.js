@@ -5,6 +5,7 @@ import { PersistentMapError, invalidType } from '../errors.js';
 import { MemoryBackend } from '../backends/memory/memory.js';
 
 const factories = new Map([['memory', (name) => new MemoryBackend(name)]]);
+const transports = new Map(); // backend kind -> (name) => transport (js/share/sharing.js)
 let autoBackend = null;
 
 /**
@@ -14,6 +15,21 @@ let autoBackend = null;
 export function registerBackend(kind, factory, { auto = false } = {}) {
   factories.set(kind, factory);
   if (auto) autoBackend = kind;
+}
+
+/**
+ * Makes stores of the backend `kind` shared between the processes (or
+ * tabs) that open them: transport(name) returns what js/share/sharing.js
+ * needs ({ pid, connect(), listen(onConnection) }).
+ */
+export function registerTransport(kind, transport) {
+  transports.set(kind, transport);
+}
+
+/** The transport of a store `name` of backend `kind`, or null if such stores are not shared. */
+export function transportOf(kind, name) {
+  const make = transports.get(kind);
+  return make === undefined ? null : make(name);
 }
 
 /** Sets how 'auto' chooses: a kind, or a function returning (a promise of) one. */

@@ -2,8 +2,9 @@
 // checksum, and any program may edit them: with the default codec every
 // value must be one it writes, or reads of it would fail later, so such a
 // store is refused at open, naming the rows. The log of a table store has
-// one PUT per row, so a replay that ends with fewer keys than records means
-// two rows hold the same key bytes.
+// one PUT per row (and CLIENTS records for a shared store's client table),
+// so a replay that ends with fewer keys than PUTs means two rows hold the
+// same key bytes.
 
 import { PersistentMapError } from '../errors.js';
 
@@ -11,7 +12,7 @@ const MAX_NAMED = 5;
 
 /** Throws CORRUPT if a row holds a value the default codec cannot read, or two rows one key. */
 export function checkRows(name, core, report) {
-  const rows = report.records;
+  const rows = report.records - report.clientRecords;
   const foreign = core.foreignValues(MAX_NAMED);
   if (foreign.count > 0) {
     const named = foreign.positions.map((i) => `key ${JSON.stringify(core.entryAt(i, true)[0])} (row ${i + 1} of ${rows} in pos order)`);

@@ -4,6 +4,16 @@
 // write costs one promise per group, not one per write. Flushes and
 // compactions wait in queues of their own.
 
+import { PersistentMapError } from '../errors.js';
+
+/** Throws CLOSED unless a driver in `state` takes writes. */
+export function checkWritable(name, state, failure) {
+  if (state === 'closed') throw new PersistentMapError('CLOSED', `store ${name} is closed`);
+  if (state === 'failed') {
+    throw new PersistentMapError('CLOSED', `store ${name} refuses writes after an earlier failure (${failure.message}); reopen it`, { cause: failure });
+  }
+}
+
 export class WriteGroups {
   #seq = 0; // writes issued
   #appliedSeq = 0; // writes applied to the core

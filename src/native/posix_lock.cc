@@ -8,15 +8,62 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 namespace pmap {
 namespace {
 
-Status HeldElsewhere(const std::string& path) {
-  return Status::Locked(path +
-                        " is locked: it is open for writing in another process (or "
-                        "by another open store in this one); close it there first");
+#if defined(__linux__)
+// The process holding the abstract socket `name` (one of this user's), or
+// 0 if it cannot be told: /proc/net/unix gives the socket's inode (NULs of
+// the name shown as '@'), and the holder has a descriptor "socket:[inode]".
+long LockHolder(const std::string& name) {
+  std::ifstream table("/proc/net/unix");
+  std::string line, inode;
+  const std::string shown = "@" + name;
+  while (inode.empty() && std::getline(table, line)) {
+    size_t at = line.find(shown);
+    if (at == std::string::npos || line.find_first_not_of('@', at + shown.size()) != std::string::npos) continue;
+    // Num RefCount Protocol Flags Type St Inode Path: the 7th field.
+    size_t field = 0, pos = 0;
+    for (; field < 6 && pos != std::string::npos; ++field) pos = line.find_first_not_of(' ', line.find(' ', pos));
+    if (pos != std::string::npos) inode = line.substr(pos, line.find(' ', pos) - pos);
+  }
+  if (inode.empty()) return 0;
+  const std::string target = "socket:[" + inode + "]";
+  long holder = 0;
+  DIR* procs = ::opendir("/proc");
+  if (procs == nullptr) return 0;
+  while (struct dirent* p = ::readdir(procs)) {
+    char* end;
+    long pid = std::strtol(p->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0) continue;
+    const std::string fds = std::string("/proc/") + p->d_name + "/fd";
+    DIR* dir = ::opendir(fds.c_str());
+    if (dir == nullptr) continue;
+    while (struct dirent* f = ::readdir(dir)) {
+      char link[64];
+      ssize_t n = ::readlink((fds + "/" + f->d_name).c_str(), link, sizeof(link) - 1);
+      if (n > 0 && target.compare(0, std::string::npos, link, n) == 0) holder = pid;
+    }
+    ::closedir(dir);
+    if (holder != 0) break;
+  }
+  ::closedir(procs);
+  return holder;
+}
+#endif
+
+Status HeldElsewhere(const std::string& path, long holder) {
+  std::string who = holder > 0 ? "process " + std::to_string(holder) : "another process";
+  return Status::Locked(path + " is locked: it is open for writing in " + who +
+                        " (or by another open store in this one); the native library does "
+                        "not join a store that JavaScript processes share: close it there "
+                        "first, or read it without writing (the CLI's get, dump, stat, verify)");
 }
 
 // Holds the lock's descriptor and one open on the locked file: while the
@@ -55,7 +102,7 @@ Status HoldIdentity(int fd, const struct stat& st, const std::string& path,
   if (::bind(sock, reinterpret_cast<const struct sockaddr*>(&addr), sizeof(addr)) != 0) {
     int err = errno;
     ::close(sock);
-    if (err == EADDRINUSE) return HeldElsewhere(path);
+    if (err == EADDRINUSE) return HeldElsewhere(path, LockHolder(name));
     return ErrnoStatus("cannot lock", path, err);
   }
   lock->reset(new HeldLock(sock, fd));
@@ -67,7 +114,7 @@ Status HoldIdentity(int fd, const struct stat&, const std::string& path,
   // flock locks belong to the open file description, so a second open in
   // this same process conflicts too.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return HeldElsewhere(path);
+    if (errno == EWOULDBLOCK) return HeldElsewhere(path, 0);
     return ErrnoStatus("cannot lock", path, errno);
   }
   lock->reset(new HeldLock(fd, fd));

@@ -227,14 +227,27 @@ test('a closed map refuses writes with CLOSED but still reads', async () => {
   expect(map.get('k')).toBe(1);
 });
 
-test('a second opener gets LOCKED with a message that says what to do', async () => {
+test('a second opener with { exclusive: true } gets LOCKED with a message that says what to do', async () => {
   const map = await PersistentMap.open(file);
-  const error = await PersistentMap.open(file).catch((e) => e);
+  const error = await PersistentMap.open(file, { exclusive: true }).catch((e) => e);
   expect(error).toBeInstanceOf(PersistentMapError);
   expect(error.code).toBe('LOCKED');
   expect(error.message).toMatch(/already open in this process; close it first/);
   await map.close();
   await (await PersistentMap.open(file)).close();
+});
+
+test('a second open in the same process shares the store: both maps see every write', async () => {
+  const a = await PersistentMap.open(file);
+  const b = await PersistentMap.open(file);
+  expect([a.stats().role, b.stats().role]).toEqual(['leader', 'follower']);
+  await a.set('x', 1);
+  await b.set('y', 2);
+  await b.refresh();
+  expect([...a]).toEqual([['x', 1], ['y', 2]]);
+  expect([...b]).toEqual([['x', 1], ['y', 2]]);
+  await b.close();
+  await a.close();
 });
 
 test('writes in the same tick become one record group; setMany is one atomic record', async () => {
@@ -408,10 +421,10 @@ test('change events report writes made through this map', async () => {
   map.off('change', listener);
   await map.set('c', 1);
   expect(events).toEqual([
-    { type: 'set', key: 'a' },
-    { type: 'delete', key: 'a' },
-    { type: 'setMany', keys: ['b'] },
-    { type: 'clear' },
+    { type: 'set', key: 'a', origin: 'local' },
+    { type: 'delete', key: 'a', origin: 'local' },
+    { type: 'setMany', keys: ['b'], origin: 'local' },
+    { type: 'clear', origin: 'local' },
   ]);
   await map.close();
 });

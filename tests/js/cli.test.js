@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PersistentMap } from '../../js/index.js';
-import { makeTempDir, removeTempDir } from './helpers.js';
+import { makeTempDir, removeTempDir, runNode } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../js/cli/main.js', import.meta.url));
 const NATIVE = fileURLToPath(new URL('../../build/persistent-map-native', import.meta.url));
@@ -151,20 +151,27 @@ test('read-only commands leave a torn tail alone; writes cut it', async () => {
   expect(native('verify', store).status).toBe(0);
 });
 
-test('a store open elsewhere: writes exit 3 (LOCKED), reads still work', async () => {
+test('a store open elsewhere: the CLI\'s writes join it and the holder sees them live; readers work', async () => {
   await fill(store);
   const map = await PersistentMap.open(store);
+  const changes = [];
+  map.on('change', (e) => changes.push(e));
   try {
-    const r = cli('set', store, 'k', '1');
-    expect(r.status).toBe(3);
-    expect(r.stderr).toMatch(/locked/i);
-    expect(cli('get', store, 'user:1').status).toBe(0);
+    // Asynchronously: the holder leads, and must go on serving meanwhile.
+    const r = await runNode(CLI, ['set', store, 'k', '1'], { timeout: 30000 });
+    expect({ status: r.code, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(map.get('k')).toBe(1);
+    expect(changes).toEqual([{ type: 'set', key: 'k', origin: 'remote' }]);
+    expect((await runNode(CLI, ['get', store, 'user:1'])).code).toBe(0);
     // The native CLI's readers take no lock either, and leave nothing behind.
     for (const args of [['stat', store], ['dump', store], ['get', store, 'user:1'], ['verify', store]]) {
       const n = native(...args);
       expect({ args, status: n.status, stderr: n.stderr }).toEqual({ args, status: 0, stderr: '' });
     }
     expect(fs.readdirSync(path.dirname(store)).filter((f) => f.startsWith(path.basename(store)))).toEqual([path.basename(store)]);
+    const locked = await runNode(CLI, ['set', store, 'k', '2', '--exclusive']);
+    expect(locked.code).toBe(3);
+    expect(locked.stderr).toMatch(/locked/i);
   } finally {
     await map.close();
   }

@@ -30,10 +30,10 @@ export function removeTempDir(dir) {
  * Resolves once it is open, to `{ pid, kill }`: kill() SIGKILLs it and
  * resolves once it is gone.
  */
-export async function holdStore(file, backend = 'fs') {
+export async function holdStore(file, backend = 'fs', options = {}) {
   const index = new URL('../../js/index.js', import.meta.url).href;
   const code = `const { PersistentMap } = await import(${JSON.stringify(index)});
-    await PersistentMap.open(${JSON.stringify(file)}, { backend: ${JSON.stringify(backend)} });
+    await PersistentMap.open(${JSON.stringify(file)}, ${JSON.stringify({ ...options, backend })});
     process.stdout.write('open\\n');
     setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -20,7 +20,7 @@ for (let r = 0; r < Number(rounds); r++) {
   const begin = Number(start) + r * Number(period);
   await until(begin);
   try {
-    const map = await PersistentMap.open(`${dir}/r${r}.pmap`, { durability: 'strict' });
+    const map = await PersistentMap.open(`${dir}/r${r}.pmap`, { durability: 'strict', exclusive: true });
     await map.set(id, r);
     const opened = nowMicros();
     await until(begin + Number(hold));

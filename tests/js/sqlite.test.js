@@ -283,7 +283,7 @@ test('a store held by another live process is LOCKED; once that process is kille
   const file = newFile();
   const holder = await holdStore(file, 'sqlite');
   try {
-    const error = await PersistentMap.open(file, { backend: 'sqlite' }).catch((e) => e);
+    const error = await PersistentMap.open(file, { backend: 'sqlite', exclusive: true }).catch((e) => e);
     expect(error).toBeInstanceOf(PersistentMapError);
     expect(error.code).toBe('LOCKED');
     expect(error.message).toContain('open for writing in another process');

@@ -26,9 +26,9 @@ describe.each(['fs', 'sqlite'])('%s backend', (backend) => {
     fs.symlinkSync(dir, `${dir}-dir-link`);
     try {
       for (const alias of [path.join(dir, 'via-symlink'), path.join(dir, 'via-hard-link'), `${dir}-dir-link/store.pmap`, `${dir}/./x/../store.pmap`]) {
-        await expect(PersistentMap.open(alias, { backend })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('already open in this process') });
+        await expect(PersistentMap.open(alias, { backend, exclusive: true })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('already open in this process') });
       }
-      const holder = await holdStore(path.join(dir, 'via-hard-link'), backend).catch((e) => e);
+      const holder = await holdStore(path.join(dir, 'via-hard-link'), backend, { exclusive: true }).catch((e) => e);
       expect(holder).toBeInstanceOf(Error); // the other process could not open it either
     } finally {
       fs.unlinkSync(`${dir}-dir-link`);
@@ -39,7 +39,7 @@ describe.each(['fs', 'sqlite'])('%s backend', (backend) => {
 
   test('a store held by a process killed with SIGKILL opens at once, and no lock file is left', async () => {
     const holder = await holdStore(file, backend);
-    await expect(PersistentMap.open(file, { backend })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('open for writing in another process') });
+    await expect(PersistentMap.open(file, { backend, exclusive: true })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('open for writing in another process') });
     await holder.kill();
     const map = await PersistentMap.open(file, { backend });
     await map.close();
@@ -53,8 +53,8 @@ test('the lock follows the log across a compaction: an opener finds the new log 
   const before = fs.statSync(file).ino;
   await map.compact();
   expect(fs.statSync(file).ino).not.toBe(before);
-  await expect(PersistentMap.open(file)).rejects.toMatchObject({ code: 'LOCKED' });
-  const holder = await holdStore(file).catch((e) => e);
+  await expect(PersistentMap.open(file, { exclusive: true })).rejects.toMatchObject({ code: 'LOCKED' });
+  const holder = await holdStore(file, 'fs', { exclusive: true }).catch((e) => e);
   expect(holder).toBeInstanceOf(Error);
   await map.close();
 });
@@ -165,7 +165,7 @@ describe('{ wait: true }', () => {
 
   test('without wait a held store is LOCKED at once', async () => {
     const first = await PersistentMap.open(file);
-    await expect(PersistentMap.open(file, { wait: false })).rejects.toMatchObject({ code: 'LOCKED' });
+    await expect(PersistentMap.open(file, { wait: false, exclusive: true })).rejects.toMatchObject({ code: 'LOCKED' });
     await first.close();
   });
 });
