@@ -4,6 +4,7 @@
 // in, the pending log bytes and whether to compact come out.
 
 import createPmapCore from './wasm/pmap_core.mjs';
+import { clientIdHalves, clientIdHex } from './client_id.js';
 import { PersistentMapError, statusError } from './errors.js';
 import { decodeText, encoder, textDecoder } from './utf8.js';
 
@@ -21,6 +22,10 @@ const EMPTY = new Uint8Array(0);
 const RECOVER_WINDOW = 4 << 20;
 // Commit memory up to this size is kept from one commit to the next.
 const KEEP_INPUT_BYTES = 1 << 20;
+// Export memory of up to this many words of operations is kept from one
+// follow() to the next.
+const KEEP_FOLLOW_WORDS = 6 << 12;
+const FOLLOW_KINDS = [undefined, 'set', 'delete', 'clear'];
 
 let defaultModule = null;
 
@@ -235,14 +240,74 @@ export class Core {
   }
 
   /**
+   * Applies `bytes`, a run of complete log records another writer appended
+   * (never a header), with the checks of recovery: all or nothing. Throws a
+   * PersistentMapError (CORRUPT naming the damaged record's offset in the
+   * run and why; INVALID for an intact record over maxRecordSize) and
+   * changes nothing if they are refused. Then calls onOp(kind, key, client)
+   * for every operation applied, in order: kind 'set', 'delete' or 'clear',
+   * key a string (undefined for 'clear'), client the 16 hex digits of the
+   * writer's id for an operation of a tagged record, else null. One call
+   * into WebAssembly; the keys are decoded with one TextDecoder call.
+   */
+  follow(bytes, onOp) {
+    const ok = this.engine.follow(this.#putOps(bytes), bytes.length);
+    this.#trimInput();
+    if (!ok) throw statusError(this.engine.lastStatus());
+    const text = textDecoder.decode(this.engine.exportText());
+    const meta = this.engine.exportMeta().slice();
+    if (meta.length > KEEP_FOLLOW_WORDS) this.engine.releaseExport();
+    let t = 0;
+    let lo = -1;
+    let hi = -1;
+    let client = null;
+    for (let i = 0; i < meta.length; i += 6) {
+      const kind = meta[i] & 0xff;
+      let key;
+      if (kind !== 3) {
+        if (meta[i + 1] === 0xffffffff) {
+          // Not valid UTF-8 (written by another program): decoded with
+          // replacement characters, as export does.
+          key = textDecoder.decode(bytes.subarray(meta[i + 2], meta[i + 2] + meta[i + 3]));
+        } else {
+          key = text.substring(t, t + meta[i + 1]);
+          t += meta[i + 1];
+        }
+      }
+      if ((meta[i] & 0x100) === 0) {
+        client = null;
+        lo = -1;
+      } else if (meta[i + 4] !== lo || meta[i + 5] !== hi || client === null) {
+        lo = meta[i + 4];
+        hi = meta[i + 5];
+        client = clientIdHex(lo, hi);
+      }
+      onOp(FOLLOW_KINDS[kind], key, client);
+    }
+  }
+
+  /** The format version of the log the core writes to (docs/FORMAT.md): 1 or 2. */
+  formatVersion() {
+    return this.engine.formatVersion();
+  }
+
+  /** The last sequence number the log holds for a client (16 hex digits), 0 if none. */
+  clientSeq(hex) {
+    const [lo, hi] = clientIdHalves(hex);
+    return this.engine.clientSeq(lo, hi);
+  }
+
+  /**
    * The payload size of the first record that the operations an OpWriter
    * holds since `mark` would make that is larger than maxRecordSize, or 0
    * if every one fits. The core sizes records (src/record_size.h);
    * operations short enough that no encoding can make them too large are
-   * answered without asking it (and without a view of them).
+   * answered without asking it (and without a view of them), unless they
+   * hold a tagged write (whose record may be larger than its operations:
+   * src/op_stream.h).
    */
   oversize(writer, mark) {
-    if (writer.mark() - mark + this.module.maxPayloadExcess <= this.maxRecordSize) return 0;
+    if (!writer.hasTaggedSince(mark) && writer.mark() - mark + this.module.maxPayloadExcess <= this.maxRecordSize) return 0;
     const ops = writer.since(mark);
     const n = this.engine.oversize(this.#putOps(ops), ops.length);
     this.#trimInput();

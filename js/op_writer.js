@@ -1,7 +1,11 @@
 // OpWriter: the operation stream (specified in src/op_stream.h) that
 // carries a group of writes into the WebAssembly core in one piece.
 
+import { clientIdHalves } from './client_id.js';
+import { invalidRange, invalidType } from './errors.js';
 import { NodeBuffer, encoder, utf8Write } from './utf8.js';
+
+const TWO_32 = 2 ** 32;
 
 // Strings up to this length are tried as ASCII in a loop, which is cheaper
 // than a call into the runtime.
@@ -9,6 +13,9 @@ const SHORT_STRING = 32;
 
 /** Builds the operation stream specified in src/op_stream.h. */
 export class OpWriter {
+  // Where the tagged writes in the stream start, in order.
+  #tagged = [];
+
   constructor() {
     this.#use(new Uint8Array(1 << 16));
     this.pos = 0;
@@ -93,6 +100,35 @@ export class OpWriter {
     this.pos += 4;
   }
 
+  /**
+   * Appends a tagged write: the operations `inner` (an operation stream of
+   * puts, deletes, clears and batches, as another OpWriter wrote them; not
+   * parsed here, the core checks them at commit) written by the client whose
+   * id is `client` (16 lowercase hex digits) as its write number `seq` (an
+   * integer from 0 to 2^53 - 1). They become one TAGGED record.
+   */
+  tagged(client, seq, inner) {
+    const [lo, hi] = clientIdHalves(client);
+    if (!Number.isSafeInteger(seq) || seq < 0) throw invalidRange(`a tagged write's sequence number is an integer from 0 to 2^53 - 1, not ${seq}`);
+    if (!(inner instanceof Uint8Array) || inner.length === 0) throw invalidType('a tagged write holds a non-empty Uint8Array of operations');
+    this.#reserve(21 + inner.length);
+    const at = this.pos;
+    this.buf[at] = 5;
+    this.view.setUint32(at + 1, lo, true);
+    this.view.setUint32(at + 5, hi, true);
+    this.view.setUint32(at + 9, seq % TWO_32, true);
+    this.view.setUint32(at + 13, Math.floor(seq / TWO_32), true);
+    this.view.setUint32(at + 17, inner.length, true);
+    this.buf.set(inner, at + 21);
+    this.pos = at + 21 + inner.length;
+    this.#tagged.push(at);
+  }
+
+  /** Whether the stream holds a tagged write written since `mark`. */
+  hasTaggedSince(mark) {
+    return this.#tagged.length > 0 && this.#tagged[this.#tagged.length - 1] >= mark;
+  }
+
   mark() {
     return this.pos;
   }
@@ -104,6 +140,7 @@ export class OpWriter {
 
   rewind(mark) {
     this.pos = mark;
+    while (this.#tagged.length > 0 && this.#tagged[this.#tagged.length - 1] >= mark) this.#tagged.pop();
   }
 
   get empty() {
@@ -113,6 +150,7 @@ export class OpWriter {
   take() {
     const out = this.buf.subarray(0, this.pos);
     this.pos = 0;
+    this.#tagged.length = 0;
     return out;
   }
 }

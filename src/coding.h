@@ -82,6 +82,46 @@ inline bool GetVarint32(std::string_view* input, uint32_t* value) {
   return false;
 }
 
+// Number of bytes PutVarint64 writes for `v` (1..10).
+inline int VarintLength64(uint64_t v) {
+  int len = 1;
+  while (v >= 128) {
+    v >>= 7;
+    ++len;
+  }
+  return len;
+}
+
+inline void PutVarint64(std::string* dst, uint64_t v) {
+  char buf[10];
+  int n = 0;
+  while (v >= 128) {
+    buf[n++] = static_cast<char>(v | 128);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  dst->append(buf, n);
+}
+
+// Parses a varint64 from the front of *input and advances it. Returns false,
+// leaving *input unspecified, on a truncated or over-long (> 10 bytes, or
+// > 2^64-1) encoding.
+inline bool GetVarint64(std::string_view* input, uint64_t* value) {
+  uint64_t result = 0;
+  for (int shift = 0, i = 0; i < 10 && i < static_cast<int>(input->size());
+       ++i, shift += 7) {
+    uint64_t byte = static_cast<unsigned char>((*input)[i]);
+    if (i == 9 && byte > 0x01) return false;  // bits above 2^64
+    result |= (byte & 127) << shift;
+    if ((byte & 128) == 0) {
+      *value = result;
+      input->remove_prefix(i + 1);
+      return true;
+    }
+  }
+  return false;
+}
+
 // Parses a varint32 length followed by that many bytes.
 inline bool GetLengthPrefixed(std::string_view* input, std::string_view* out) {
   uint32_t len;

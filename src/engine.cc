@@ -3,7 +3,6 @@
 #include <utility>
 
 #include "log_writer.h"
-#include "record_ops.h"
 #include "record_size.h"
 
 namespace pmap {
@@ -21,9 +20,11 @@ Status Engine::Recover(std::string_view file, RecoveryReport* report) {
 
 void Engine::BeginRecover(uint64_t file_size) {
   index_.Clear();
+  clients_.Clear();
   pending_.clear();
   total_records_ = 0;
   generation_ = 0;
+  format_version_ = log::kFormatVersion;
   recovery_ =
       std::make_unique<LogReader>(options_.max_record_size, options_.recovery);
   recovery_records_ = 0;
@@ -41,8 +42,10 @@ bool Engine::recover_needs_rest() const {
 void Engine::FailRecovery() {
   recovery_.reset();
   index_.Clear();
+  clients_.Clear();
   total_records_ = 0;
   generation_ = 0;
+  format_version_ = log::kFormatVersion;
 }
 
 Status Engine::RecoverWindow(std::string_view window, bool last,
@@ -70,7 +73,7 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
     uint8_t type;
     std::string_view payload;
     while (reader.ReadRecord(&type, &payload)) {
-      ApplyRecord(type, payload);
+      ApplyRecord(type, payload, [](const AppliedOp&) {});
       ++recovery_records_;
     }
     s = reader.status();
@@ -95,6 +98,7 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
   report->damaged = reader.damaged();
   report->needs_rewrite = reader.damaged_before_valid_data();
   taken_log_bytes_ = reader.valid_end();
+  format_version_ = reader.version();
   if (!reader.has_header()) {
     log::AppendFileHeader(generation_, &pending_);
   }
@@ -102,22 +106,22 @@ Status Engine::RecoverWindow(std::string_view window, bool last,
   return Status::OK();
 }
 
-void Engine::ApplyRecord(uint8_t type, std::string_view payload) {
-  // The reader has validated the payload.
-  ForEachRecordOp(
-      type, payload,
-      [this](std::string_view k, std::string_view v) {
-        index_.Put(k, v);
-        ++total_records_;
-      },
-      [this](std::string_view k) {
-        index_.Erase(k);
-        ++total_records_;
-      },
-      [this]() {
-        index_.Clear();
-        ++total_records_;
-      });
+Status Engine::CheckFollow(std::string_view records) {
+  follow_records_.clear();
+  LogReader reader(records, options_.max_record_size, RecoveryMode::kStrict);
+  reader.StartAfterHeader(format_version_);
+  uint8_t type;
+  std::string_view payload;
+  while (reader.ReadRecord(&type, &payload)) {
+    follow_records_.push_back({type, payload});
+  }
+  if (!reader.status().ok()) {
+    follow_records_.clear();
+    return reader.status().WithContext(
+        "cannot follow the run of " + std::to_string(records.size()) +
+        " bytes, nothing was applied (byte offsets count from its start)");
+  }
+  return Status::OK();
 }
 
 Status Engine::CheckSize(size_t payload_size) const {
@@ -163,6 +167,31 @@ Status Engine::Write(const WriteBatch& batch) {
       [this](std::string_view k, std::string_view v) { index_.Put(k, v); },
       [this](std::string_view k) { index_.Erase(k); });
   total_records_ += batch.count();
+  return Status::OK();
+}
+
+Status Engine::CheckTaggedWritable() const {
+  if (format_version_ != log::kFormatVersion1) return Status::OK();
+  return Status::FailedPrecondition(
+      "the log is of format version 1, which cannot hold a tagged write; "
+      "compact it first (its snapshot is of version " +
+      std::to_string(log::kFormatVersion) + ")");
+}
+
+Status Engine::Write(const TaggedBatch& batch) {
+  Status s = CheckTaggedWritable();
+  if (!s.ok()) return s;
+  if (batch.empty()) {
+    return Status::InvalidArgument("a tagged write holds no operations");
+  }
+  s = CheckSize(batch.PayloadSize());
+  if (!s.ok()) return s;
+  const size_t start = pending_.size();
+  log::AppendTagged(batch, &pending_);
+  // Applied from the record itself, exactly as replay will apply it.
+  ApplyRecord(log::kTagged,
+              std::string_view(pending_).substr(start + log::kRecordHeaderSize),
+              [](const AppliedOp&) {});
   return Status::OK();
 }
 
@@ -219,6 +248,9 @@ bool Engine::EncodeSnapshotPiece(size_t chunk_size, std::string* out) {
   out->clear();
   if (!piece_.started) {
     log::AppendFileHeader(piece_.info.generation, out);
+    log::AppendClients(
+        clients_.Latest(log::kMaxSnapshotClients, &piece_.info.client_cutoff),
+        options_.max_record_size, out);
     piece_.started = true;
   }
   const bool done = index_.VisitUpTo(piece_.from, piece_.to,
@@ -242,6 +274,9 @@ Engine::Snapshot Engine::EndSnapshot() {
 
 void Engine::SnapshotInstalled(const Snapshot& snapshot) {
   generation_ = snapshot.generation;
+  format_version_ = log::kFormatVersion;
+  // The clients the snapshot left out are forgotten, as on the next open.
+  clients_.DropBefore(snapshot.client_cutoff);
   total_records_ =
       snapshot.records + (total_records_ - snapshot.records_at_start);
   // The new log is the snapshot and, after it, every byte taken since it

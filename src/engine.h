@@ -17,11 +17,13 @@
 #include <utility>
 #include <vector>
 
+#include "client_table.h"
 #include "compaction_policy.h"
 #include "log_format.h"
 #include "log_reader.h"
 #include "ordered_index.h"
 #include "status.h"
+#include "tagged_batch.h"
 #include "write_batch.h"
 
 namespace pmap {
@@ -55,6 +57,15 @@ struct EngineStats {
   double dead_ratio = 0;       // (total - live) / total, 0 for an empty log
 };
 
+// One operation that replay (or Follow) applied.
+struct AppliedOp {
+  enum class Kind : uint8_t { kPut = 1, kDelete = 2, kClear = 3 };
+  Kind kind = Kind::kPut;
+  std::string_view key;  // into the bytes applied; empty for kClear
+  bool tagged = false;   // it came from a TAGGED record ...
+  uint64_t client = 0;   // ... of this client
+};
+
 class Engine {
  public:
   explicit Engine(EngineOptions options = {});
@@ -79,11 +90,36 @@ class Engine {
   uint64_t recover_offset() const;
   bool recover_needs_rest() const;
 
+  // Applies a run of complete records that another writer appended to the
+  // log this engine replayed (the bytes after the header, never a header),
+  // with the checks of recovery in strict mode: all or nothing. If any
+  // record is damaged or cut, nothing is applied and the Status is a
+  // Corruption naming its offset in the run and why; an intact record over
+  // max_record_size is InvalidArgument, as in recovery. On success calls
+  // visit(const AppliedOp&) for every operation applied, in order, after
+  // it is applied (the key's view points into `records`), and counts the
+  // run's bytes as taken, as if this engine had written them. The pending
+  // bytes are left alone: a driver that follows does not write.
+  template <typename Visitor>
+  Status Follow(std::string_view records, Visitor&& visit);
+
   Status Put(std::string_view key, std::string_view value);
   // Deleting an absent key is a no-op and writes nothing; *existed says which.
   Status Delete(std::string_view key, bool* existed = nullptr);
   Status Clear();
   Status Write(const WriteBatch& batch);
+  // One TAGGED record. FailedPrecondition, changing nothing, while the log
+  // is of format version 1 (which cannot hold one: compact it first, the
+  // snapshot is version 2); InvalidArgument for an empty batch.
+  Status Write(const TaggedBatch& batch);
+  // OK if Write(const TaggedBatch&) may append to this log; else why not.
+  Status CheckTaggedWritable() const;
+  // The highest sequence number the log holds for `client`, 0 if none.
+  uint64_t ClientSeq(uint64_t client) const { return clients_.Seq(client); }
+  const ClientTable& clients() const { return clients_; }
+  // The format version of the log the pending bytes go to: its header's,
+  // or log::kFormatVersion for a new log or once a snapshot is installed.
+  uint32_t format_version() const { return format_version_; }
 
   const OrderedIndex& index() const { return index_; }
   // Iteration cursors, see OrderedIndex.
@@ -110,7 +146,9 @@ class Engine {
 
   // Compaction. The driver first writes out the pending bytes, then encodes
   // a snapshot: the complete bytes of a new log, a header with generation + 1
-  // then one PUT per live entry in insertion order. Writes may go on while it
+  // then the client table's latest log::kMaxSnapshotClients entries as
+  // CLIENTS records (none if it is empty), then one PUT per live entry in
+  // insertion order. Writes may go on while it
   // stores the snapshot. Their pending bytes either wait (they must then not
   // reach the old log: once the snapshot has replaced the log they go to the
   // new one), or are taken as usual and go to the old log and also, as the
@@ -125,6 +163,7 @@ class Engine {
     uint64_t records = 0;           // live entries written
     uint64_t records_at_start = 0;  // total_records when it was taken
     uint64_t taken_at_start = 0;    // log bytes taken when it was taken
+    uint64_t client_cutoff = 0;     // ClientTable::Latest()'s, for DropBefore
   };
   // Requires !has_pending(). Calls sink(std::string_view) with consecutive
   // pieces of about `chunk_size` bytes.
@@ -154,7 +193,12 @@ class Engine {
 
  private:
   Status CheckSize(size_t payload_size) const;
-  void ApplyRecord(uint8_t type, std::string_view payload);
+  // Applies a record LogReader validated, calling visit(const AppliedOp&)
+  // for each of its operations.
+  template <typename Visitor>
+  void ApplyRecord(uint8_t type, std::string_view payload, Visitor&& visit);
+  // Reads `records` for Follow() into follow_records_.
+  Status CheckFollow(std::string_view records);
 
   void FailRecovery();
 
@@ -168,6 +212,13 @@ class Engine {
   uint64_t generation_ = 0;
   uint64_t taken_log_bytes_ = 0;  // log bytes already taken by the driver
   uint64_t total_records_ = 0;
+  uint32_t format_version_ = log::kFormatVersion;
+  ClientTable clients_;
+  struct RecordView {
+    uint8_t type;
+    std::string_view payload;
+  };
+  std::vector<RecordView> follow_records_;
   // The snapshot being encoded in pieces: cursors from (next entry) and to
   // (the end when it began), whether the header is out, its accounting.
   struct PieceSnapshot {

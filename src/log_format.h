@@ -9,7 +9,10 @@ namespace pmap {
 namespace log {
 
 constexpr char kMagic[8] = {'P', 'M', 'A', 'P', 'L', 'O', 'G', '\0'};
-constexpr uint32_t kFormatVersion = 1;
+// The version every new log and snapshot gets; version 1 logs (which know
+// record types 1..4 only) are still read and appended to.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion1 = 1;
 constexpr int kFileHeaderSize = 32;
 constexpr int kFileHeaderChecksumOffset = 28;
 
@@ -21,8 +24,19 @@ enum RecordType : uint8_t {
   kDelete = 2,
   kClear = 3,
   kBatch = 4,
+  kTagged = 5,   // version 2: a client's write, with its id and sequence
+  kClients = 6,  // version 2: entries of the client table
 };
-constexpr uint8_t kMaxRecordType = kBatch;
+// The highest record type a log of each version may hold.
+constexpr uint8_t kMaxRecordTypeV1 = kBatch;
+constexpr uint8_t kMaxRecordType = kClients;
+inline uint8_t MaxRecordType(uint32_t version) {
+  return version == kFormatVersion1 ? kMaxRecordTypeV1 : kMaxRecordType;
+}
+
+// A snapshot's CLIENTS records hold at most this many clients: those whose
+// last TAGGED record came latest in the log.
+constexpr size_t kMaxSnapshotClients = 4096;
 
 // Operation codes inside a BATCH payload.
 enum BatchOp : uint8_t {

@@ -35,6 +35,36 @@ bool IsValidPayload(uint8_t type, std::string_view payload) {
           payload, count, [](std::string_view, std::string_view) {},
           [](std::string_view) {});
     }
+    case log::kTagged: {
+      uint64_t seq;
+      if (payload.size() < 8) return false;
+      payload.remove_prefix(8);
+      if (!GetVarint64(&payload, &seq) || payload.empty()) return false;
+      while (!payload.empty()) {
+        const auto inner_type = static_cast<uint8_t>(payload[0]);
+        payload.remove_prefix(1);
+        std::string_view inner;
+        if (inner_type == 0 || inner_type > log::kMaxRecordTypeV1 ||
+            !GetLengthPrefixed(&payload, &inner) ||
+            !IsValidPayload(inner_type, inner)) {
+          return false;
+        }
+      }
+      return true;
+    }
+    case log::kClients: {
+      uint32_t count;
+      if (!GetVarint32(&payload, &count)) return false;
+      // Every entry takes at least 9 bytes, so a count larger than the
+      // payload fails within it.
+      for (uint32_t i = 0; i < count; ++i) {
+        uint64_t seq;
+        if (payload.size() < 8) return false;
+        payload.remove_prefix(8);
+        if (!GetVarint64(&payload, &seq)) return false;
+      }
+      return payload.empty();
+    }
     default:
       return false;
   }
@@ -42,10 +72,24 @@ bool IsValidPayload(uint8_t type, std::string_view payload) {
 
 LogReader::LogReader(std::string_view file, uint32_t max_record_size,
                      RecoveryMode mode)
-    : file_(file), max_record_size_(max_record_size), mode_(mode) {}
+    : file_(file),
+      max_record_size_(max_record_size),
+      mode_(mode),
+      version_(log::kFormatVersion),
+      max_type_(log::kMaxRecordType) {}
 
 LogReader::LogReader(uint32_t max_record_size, RecoveryMode mode)
-    : max_record_size_(max_record_size), mode_(mode), last_(false) {}
+    : max_record_size_(max_record_size),
+      mode_(mode),
+      last_(false),
+      version_(log::kFormatVersion),
+      max_type_(log::kMaxRecordType) {}
+
+void LogReader::StartAfterHeader(uint32_t version) {
+  has_header_ = true;
+  version_ = version;
+  max_type_ = log::MaxRecordType(version);
+}
 
 void LogReader::NextWindow(std::string_view window, bool last) {
   base_ += pos_;
@@ -91,9 +135,10 @@ Status LogReader::ReadHeader(uint64_t* generation) {
     return status_;
   }
   uint32_t version = DecodeFixed32(h + 8);
-  if (version != log::kFormatVersion) {
+  if (version != log::kFormatVersion1 && version != log::kFormatVersion) {
     Fail(Status::Corruption("log format version " + std::to_string(version) +
-                            " is not supported (this build reads version " +
+                            " is not supported (this build reads versions " +
+                            std::to_string(log::kFormatVersion1) + " to " +
                             std::to_string(log::kFormatVersion) + ")"));
     return status_;
   }
@@ -102,7 +147,7 @@ Status LogReader::ReadHeader(uint64_t* generation) {
     return status_;
   }
   *generation = DecodeFixed64(h + 16);
-  has_header_ = true;
+  StartAfterHeader(version);
   pos_ = valid_end_ = log::kFileHeaderSize;
   return Status::OK();
 }
@@ -115,7 +160,7 @@ const char* LogReader::CheckRecordAt(size_t offset, size_t* record_size) const {
   const char* rec = file_.data() + offset;
   const uint32_t length = DecodeFixed32(rec + 4);
   const auto type = static_cast<uint8_t>(rec[8]);
-  if (type == 0 || type > log::kMaxRecordType) return "unknown record type";
+  if (type == 0 || type > max_type_) return "unknown record type";
   if (length > log::kMaxMaxRecordSize) {
     return "length exceeds the maximum record size";
   }
@@ -141,7 +186,7 @@ LogReader::Scan LogReader::FindNextValidRecord(size_t from,
   for (size_t p = from + 1; p + log::kRecordHeaderSize <= file_.size(); ++p) {
     const char* rec = file_.data() + p;
     const auto type = static_cast<uint8_t>(rec[8]);
-    if (type == 0 || type > log::kMaxRecordType) continue;
+    if (type == 0 || type > max_type_) continue;
     const uint32_t length = DecodeFixed32(rec + 4);
     if (length > log::kMaxMaxRecordSize ||
         length > file_.size() - p - log::kRecordHeaderSize) {
@@ -170,7 +215,7 @@ bool LogReader::DamagedRecordEnd(size_t offset, size_t* end) const {
   auto fits = [room](uint32_t n) {
     return n <= log::kMaxMaxRecordSize && n <= room;
   };
-  auto known = [](uint8_t t) { return t != 0 && t <= log::kMaxRecordType; };
+  auto known = [this](uint8_t t) { return t != 0 && t <= max_type_; };
   auto found = [&](uint32_t n) {
     *end = offset + log::kRecordHeaderSize + static_cast<size_t>(n);
     return true;
@@ -198,7 +243,7 @@ bool LogReader::DamagedRecordEnd(size_t offset, size_t* end) const {
   }
   if (!fits(length)) return false;
   // Another type whose record checksums: the type byte was hit.
-  for (uint8_t t = 1; t <= log::kMaxRecordType; ++t) {
+  for (uint8_t t = 1; t <= max_type_; ++t) {
     if (t == type) continue;
     const char c = static_cast<char>(t);
     if (crc32c::Extend(crc32c::Value(&c, 1), payload, length) == crc &&

@@ -49,9 +49,13 @@ class LogReader {
   // (0 when the file is empty or holds only a torn header, see has_header()).
   Status ReadHeader(uint64_t* generation);
   bool has_header() const { return has_header_; }
-  // Instead of ReadHeader: the bytes are records cut from a log after its
-  // header (what a driver appends after the first write), read from byte 0.
-  void StartAfterHeader() { has_header_ = true; }
+  // The header's format version (log::kFormatVersion before one is read):
+  // record types 5 and 6 are damage in a version 1 log.
+  uint32_t version() const { return version_; }
+  // Instead of ReadHeader: the bytes are records cut from a log of format
+  // `version` after its header (what a driver appends after the first
+  // write, what a follower is sent), read from byte 0.
+  void StartAfterHeader(uint32_t version);
 
   // Stores the next valid record in *type / *payload (pointing into the
   // file) and returns true. Returns false at the end of the log or on an
@@ -96,12 +100,15 @@ class LogReader {
   size_t pos_ = 0;
   uint64_t valid_end_ = 0;
   bool has_header_ = false;
+  uint32_t version_;
+  uint8_t max_type_;  // the highest record type of version_
   bool damaged_before_valid_ = false;
   Status status_;
   std::vector<DamagedRange> damaged_;
 };
 
-// Checks that `payload` is well formed for a record of `type`.
+// Checks that `payload` is well formed for a record of `type` (any type of
+// the latest format version).
 bool IsValidPayload(uint8_t type, std::string_view payload);
 
 }  // namespace pmap

@@ -23,7 +23,7 @@ Status LogRun::Parse(std::string_view run, bool with_header) {
     generation_ = generation;
     has_header_ = true;
   } else {
-    reader.StartAfterHeader();
+    reader.StartAfterHeader(log::kFormatVersion);
   }
   uint8_t type;
   std::string_view payload;

@@ -6,7 +6,8 @@
 //
 // A run is either a whole log (a file header, then records: what a new
 // store writes first and what compaction writes) or records only (every
-// other append). It is parsed strictly: damage, a cut record or a missing
+// other append; read as records of the current format version). It is
+// parsed strictly: damage, a cut record or a missing
 // header make the whole run invalid, and nothing is reported from a run
 // that did not parse to its last byte.
 #ifndef PMAP_LOG_RUN_H_
@@ -36,6 +37,11 @@ class LogRun {
   // point into the run.
   template <typename PutFn, typename DelFn, typename ClearFn>
   void ForEachOp(PutFn&& put, DelFn&& del, ClearFn&& clear) const;
+
+  // Calls fn(client id, seq) for every client table entry the run sets
+  // (TAGGED and CLIENTS records), in order.
+  template <typename Fn>
+  void ForEachClient(Fn&& fn) const;
 
  private:
   struct Record {

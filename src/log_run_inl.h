@@ -13,6 +13,11 @@ void LogRun::ForEachOp(PutFn&& put, DelFn&& del, ClearFn&& clear) const {
     ForEachRecordOp(r.type, r.payload, put, del, clear);
 }
 
+template <typename Fn>
+void LogRun::ForEachClient(Fn&& fn) const {
+  for (const Record& r : records_) ForEachRecordClient(r.type, r.payload, fn);
+}
+
 }  // namespace pmap
 
 #endif  // PMAP_LOG_RUN_INL_H_

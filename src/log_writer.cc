@@ -72,5 +72,39 @@ void AppendBatch(const WriteBatch& batch, std::string* out) {
   FinishRecord(start, out);
 }
 
+void AppendTagged(const TaggedBatch& batch, std::string* out) {
+  size_t start = BeginRecord(kTagged, batch.PayloadSize(), out);
+  PutFixed64(out, batch.client());
+  PutVarint64(out, batch.seq());
+  out->append(batch.records());
+  FinishRecord(start, out);
+}
+
+void AppendClients(const std::vector<ClientEntry>& entries,
+                   uint32_t max_record_size, std::string* out) {
+  size_t i = 0;
+  while (i < entries.size()) {
+    // As many entries as fit, and at least one: an entry takes at most 18
+    // bytes and the count at most 5, under the smallest limit the
+    // JavaScript API allows (64 bytes).
+    size_t end = i + 1, size = ClientEntrySize(entries[i].seq);
+    while (end < entries.size() &&
+           ClientsPayloadSize(static_cast<uint32_t>(end + 1 - i),
+                              size + ClientEntrySize(entries[end].seq)) <=
+               max_record_size) {
+      size += ClientEntrySize(entries[end].seq);
+      ++end;
+    }
+    const auto count = static_cast<uint32_t>(end - i);
+    size_t start = BeginRecord(kClients, ClientsPayloadSize(count, size), out);
+    PutVarint32(out, count);
+    for (; i < end; ++i) {
+      PutFixed64(out, entries[i].client);
+      PutVarint64(out, entries[i].seq);
+    }
+    FinishRecord(start, out);
+  }
+}
+
 }  // namespace log
 }  // namespace pmap

@@ -23,11 +23,20 @@ bool ReadField(std::string_view* in, std::string_view* field) {
 }  // namespace
 
 OpStreamReader::OpStreamReader(std::string_view stream)
-    : stream_(stream), in_(stream) {}
+    : OpStreamReader(stream, 0, false) {}
+
+OpStreamReader::OpStreamReader(std::string_view stream, size_t base,
+                               bool inner)
+    : stream_(stream), base_(base), inner_(inner), in_(stream) {}
+
+OpStreamReader OpStreamReader::Inner(const StreamOp& tagged) {
+  return OpStreamReader(tagged.inner, 0, true);
+}
 
 bool OpStreamReader::Fail(const char* what) {
   status_ = Status::InvalidArgument("operation stream is malformed at byte " +
-                                    std::to_string(op_start_) + ": " + what);
+                                    std::to_string(base_ + op_start_) + ": " +
+                                    what);
   in_ = {};
   return false;
 }
@@ -82,6 +91,10 @@ bool OpStreamReader::Next(StreamOp* op) {
       op->payload_size = log::BatchPayloadSize(op->count, ops_size);
       break;
     }
+    case log::kTagged:
+      if (inner_) return Fail("a TAGGED holds a TAGGED");
+      if (!ReadTagged(op)) return false;
+      break;
     default:
       return Fail("unknown operation code");
   }
@@ -89,11 +102,37 @@ bool OpStreamReader::Next(StreamOp* op) {
   return true;
 }
 
+bool OpStreamReader::ReadTagged(StreamOp* op) {
+  if (in_.size() < 20) return Fail("a TAGGED is cut short");
+  op->client = DecodeFixed64(in_.data());
+  op->seq = DecodeFixed64(in_.data() + 8);
+  const uint32_t n = DecodeFixed32(in_.data() + 16);
+  in_.remove_prefix(20);
+  if (n > in_.size()) return Fail("a TAGGED is cut short");
+  if (n == 0) return Fail("a TAGGED holds no operations");
+  op->inner = in_.substr(0, n);
+  in_.remove_prefix(n);
+  // Its operations' offsets in the whole stream, for messages.
+  OpStreamReader reader(op->inner, base_ + op_start_ + 21, true);
+  StreamOp inner;
+  size_t inner_size = 0;
+  while (reader.Next(&inner)) inner_size += log::InnerRecordSize(inner.payload_size);
+  if (!reader.status().ok()) {
+    status_ = reader.status();
+    in_ = {};
+    return false;
+  }
+  op->payload_size = log::TaggedPayloadSize(op->seq, inner_size);
+  return true;
+}
+
 Status CheckOpStream(std::string_view stream, uint32_t max_record_size,
-                     size_t* oversize) {
+                     size_t* oversize, bool* has_tagged) {
   OpStreamReader reader(stream);
   StreamOp op;
+  if (has_tagged != nullptr) *has_tagged = false;
   while (reader.Next(&op)) {
+    if (has_tagged != nullptr && op.type == log::kTagged) *has_tagged = true;
     Status s = log::CheckRecordSize(op.payload_size, max_record_size);
     if (!s.ok()) {
       if (oversize != nullptr) *oversize = op.payload_size;
@@ -103,8 +142,42 @@ Status CheckOpStream(std::string_view stream, uint32_t max_record_size,
   return reader.status();
 }
 
+namespace {
+
+// Adds the operations of a checked TAGGED to *out, one inner record each.
+void AddInnerOps(const StreamOp& tagged, WriteBatch* batch, TaggedBatch* out) {
+  OpStreamReader reader = OpStreamReader::Inner(tagged);
+  StreamOp op;
+  while (reader.Next(&op)) {
+    switch (op.type) {
+      case log::kPut:
+        out->Put(op.key, op.value);
+        break;
+      case log::kDelete:
+        out->Delete(op.key);
+        break;
+      case log::kClear:
+        out->Clear();
+        break;
+      case log::kBatch:
+        batch->Clear();
+        OpStreamReader::ForEachBatchOp(
+            op,
+            [batch](std::string_view k, std::string_view v) { batch->Put(k, v); },
+            [batch](std::string_view k) { batch->Delete(k); });
+        out->Write(*batch);
+        break;
+    }
+  }
+}
+
+}  // namespace
+
 Status ApplyOpStream(std::string_view stream, Engine* engine) {
-  Status s = CheckOpStream(stream, engine->options().max_record_size);
+  bool has_tagged = false;
+  Status s = CheckOpStream(stream, engine->options().max_record_size, nullptr,
+                           &has_tagged);
+  if (s.ok() && has_tagged) s = engine->CheckTaggedWritable();
   if (!s.ok()) return s;
   // Checked: the engine refuses nothing below, so all of it applies.
   OpStreamReader reader(stream);
@@ -131,6 +204,12 @@ Status ApplyOpStream(std::string_view stream, Engine* engine) {
             [&batch](std::string_view k) { batch.Delete(k); });
         s = engine->Write(batch);
         break;
+      case log::kTagged: {
+        TaggedBatch tagged(op.client, op.seq);
+        AddInnerOps(op, &batch, &tagged);
+        s = engine->Write(tagged);
+        break;
+      }
     }
   }
   return s;

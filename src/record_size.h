@@ -39,6 +39,25 @@ inline size_t BatchPayloadSize(uint32_t count, size_t ops_size) {
   return VarintLength(count) + ops_size;
 }
 
+// TAGGED: u64 client id, varint64 seq, then inner records taking
+// `inner_size` bytes.
+inline size_t TaggedPayloadSize(uint64_t seq, size_t inner_size) {
+  return 8 + VarintLength64(seq) + inner_size;
+}
+
+// One inner record of a TAGGED payload: u8 type, varint32 payload length,
+// then the payload of a record of that type.
+inline size_t InnerRecordSize(size_t payload_size) {
+  return 1 + VarintLength(static_cast<uint32_t>(payload_size)) + payload_size;
+}
+
+// One entry of a CLIENTS payload: u64 client id, varint64 seq. The payload
+// is varint32 count, then the entries.
+inline size_t ClientEntrySize(uint64_t seq) { return 8 + VarintLength64(seq); }
+inline size_t ClientsPayloadSize(uint32_t count, size_t entries_size) {
+  return VarintLength(count) + entries_size;
+}
+
 // InvalidArgument naming both sizes if the payload is over the maximum.
 inline Status CheckRecordSize(size_t payload_size, uint32_t max_record_size) {
   if (payload_size <= max_record_size) return Status::OK();

@@ -18,6 +18,8 @@ const char* Status::CodeName() const {
       return "NOT_FOUND";
     case Code::kClosed:
       return "CLOSED";
+    case Code::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
   }
   return "UNKNOWN";
 }

@@ -20,6 +20,8 @@ class Status {
     kLocked,           // another writer holds the store
     kNotFound,         // a file or key that must exist does not
     kClosed,           // the store was closed or failed and must be reopened
+    kFailedPrecondition,  // not possible in the current state (e.g. the
+                          // log's format version); nothing was changed
   };
 
   Status() = default;
@@ -44,6 +46,10 @@ class Status {
     return Status(Code::kClosed, std::move(msg));
   }
 
+  static Status FailedPrecondition(std::string msg) {
+    return Status(Code::kFailedPrecondition, std::move(msg));
+  }
+
   bool ok() const { return code_ == Code::kOk; }
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
@@ -51,6 +57,9 @@ class Status {
   bool IsLocked() const { return code_ == Code::kLocked; }
   bool IsNotFound() const { return code_ == Code::kNotFound; }
   bool IsClosed() const { return code_ == Code::kClosed; }
+  bool IsFailedPrecondition() const {
+    return code_ == Code::kFailedPrecondition;
+  }
 
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
@@ -60,7 +69,8 @@ class Status {
   }
 
   // Short upper-case name of the code, as the JavaScript API spells it:
-  // "OK", "INVALID", "CORRUPT", "IO", "LOCKED", "NOT_FOUND", "CLOSED".
+  // "OK", "INVALID", "CORRUPT", "IO", "LOCKED", "NOT_FOUND", "CLOSED",
+  // "FAILED_PRECONDITION".
   const char* CodeName() const;
   // "CORRUPT: log record at byte 4096 has a bad checksum".
   std::string ToString() const;

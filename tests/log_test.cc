@@ -65,7 +65,7 @@ TEST(LogFormatTest, HeaderAndPutRecordHaveTheDocumentedBytes) {
   log::AppendFileHeader(7, &out);
   ASSERT_EQ(32u, out.size());
   EXPECT_EQ(std::string("PMAPLOG\0", 8), out.substr(0, 8));
-  EXPECT_EQ(1u, DecodeFixed32(&out[8]));
+  EXPECT_EQ(2u, DecodeFixed32(&out[8]));
   EXPECT_EQ(0u, DecodeFixed32(&out[12]));
   EXPECT_EQ(7u, DecodeFixed64(&out[16]));
   EXPECT_EQ(0u, DecodeFixed32(&out[24]));
@@ -292,12 +292,12 @@ TEST(ReplayTest, BadHeadersFailInEveryMode) {
   std::string bad_magic = good;
   bad_magic[0] = 'X';
   std::string bad_version = good;
-  EncodeFixed32(&bad_version[8], 2);
+  EncodeFixed32(&bad_version[8], 3);
   EncodeFixed32(&bad_version[28], crc32c::Mask(crc32c::Value(bad_version.data(), 28)));
   std::string bad_crc = good;
   bad_crc[20] ^= 1;
   for (const auto& [bad, text] : std::vector<std::pair<std::string, std::string>>{
-           {bad_magic, "bad magic"}, {bad_version, "version 2"}, {bad_crc, "checksum"}}) {
+           {bad_magic, "bad magic"}, {bad_version, "version 3"}, {bad_crc, "checksum"}}) {
     for (RecoveryMode mode : {RecoveryMode::kTolerateTornTail, RecoveryMode::kStrict,
                               RecoveryMode::kSalvage}) {
       Entries got;

@@ -19,6 +19,7 @@
 #include "json_text.h"
 #include "op_stream.h"
 #include "recovery_mode.h"
+#include "utf8.h"
 #include "value_kind.h"
 
 namespace pmap {
@@ -102,6 +103,45 @@ class WasmEngine {
     return true;
   }
   val LastStatus() const { return StatusVal(last_status_); }
+
+  // Follows the run of records at [ptr, ptr + len) (Engine::Follow: all or
+  // nothing). Returns false, applying nothing, if they were refused
+  // (LastStatus() says why). Else the export buffers describe the
+  // operations applied, in order: text_ holds the keys that are valid
+  // UTF-8, one after another, and meta_ six u32 per operation: kind (1 put,
+  // 2 delete, 3 clear) | 0x100 when it came from a TAGGED record, the key's
+  // UTF-16 length (0xffffffff when it is not valid UTF-8: its bytes are in
+  // the run), the key's offset in the run and its byte length, the client
+  // id's low and high halves.
+  bool Follow(uintptr_t ptr, size_t len) {
+    ClearExport();
+    const char* base = reinterpret_cast<const char*>(ptr);
+    last_status_ = engine_.Follow(Bytes(ptr, len), [&](const AppliedOp& op) {
+      size_t units = 0;
+      uint32_t key16 = 0xffffffffu;
+      if (Utf8ToUtf16Length(op.key, &units)) {
+        key16 = static_cast<uint32_t>(units);
+        text_.append(op.key);
+      }
+      const uint32_t at =
+          op.key.empty() ? 0 : static_cast<uint32_t>(op.key.data() - base);
+      meta_.insert(meta_.end(),
+                   {static_cast<uint32_t>(op.kind) | (op.tagged ? 0x100u : 0u),
+                    key16, at, static_cast<uint32_t>(op.key.size()),
+                    static_cast<uint32_t>(op.client),
+                    static_cast<uint32_t>(op.client >> 32)});
+    });
+    return last_status_.ok();
+  }
+
+  // The log's format version (Engine::format_version).
+  uint32_t FormatVersion() const { return engine_.format_version(); }
+
+  // The last sequence number logged for the client whose id is hi:lo.
+  double ClientSeq(uint32_t lo, uint32_t hi) const {
+    return static_cast<double>(
+        engine_.ClientSeq((static_cast<uint64_t>(hi) << 32) | lo));
+  }
 
   // The payload size of the first record the operation stream at
   // [ptr, ptr + len) would make that exceeds the maximum record size, 0 if
@@ -328,6 +368,9 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .function("recoverNeedsRest", &pmap::WasmEngine::RecoverNeedsRest)
       .function("commit", &pmap::WasmEngine::Commit)
       .function("lastStatus", &pmap::WasmEngine::LastStatus)
+      .function("follow", &pmap::WasmEngine::Follow)
+      .function("formatVersion", &pmap::WasmEngine::FormatVersion)
+      .function("clientSeq", &pmap::WasmEngine::ClientSeq)
       .function("oversize", &pmap::WasmEngine::Oversize)
       .function("encodeSnapshot", &pmap::WasmEngine::EncodeSnapshot)
       .function("snapshotInstalled", &pmap::WasmEngine::SnapshotInstalled)
