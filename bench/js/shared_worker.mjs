@@ -45,10 +45,18 @@ function valueOf(i, r) {
 //   role()              'leader' / 'follower' (ours), or '-'
 //   close()
 
+// The modules are imported once, before any command, so that no timed
+// open includes loading them.
+const imports = {
+  ours: () => import(pathToFileURL(process.env.PMAP_BENCH_JS ? path.resolve(process.env.PMAP_BENCH_JS) : fileURLToPath(new URL('../../js/index.js', import.meta.url))).href),
+  sqlite: () => import('better-sqlite3'),
+  lmdb: () => import('lmdb'),
+  lmdbNoSync: () => import('lmdb'),
+};
+const loaded = imports[system]();
+
 const systems = {
-  async ours() {
-    const js = process.env.PMAP_BENCH_JS ? path.resolve(process.env.PMAP_BENCH_JS) : fileURLToPath(new URL('../../js/index.js', import.meta.url));
-    const { PersistentMap } = await import(pathToFileURL(js).href);
+  async ours({ PersistentMap }) {
     const map = await PersistentMap.open(path.join(dir, 'store.pmap'));
     let watched = null;
     map.on('change', (e) => {
@@ -72,8 +80,7 @@ const systems = {
     };
   },
 
-  async sqlite() {
-    const { default: Database } = await import('better-sqlite3');
+  async sqlite({ default: Database }) {
     // WAL, synchronous=NORMAL (a commit is written to the WAL and fsynced
     // only at checkpoints: its relaxed mode), a busy timeout so that the
     // four writers wait for each other's locks instead of failing.
@@ -118,12 +125,12 @@ const systems = {
     };
   },
 
-  async lmdb() {
-    return lmdbSystem({});
+  async lmdb({ open }) {
+    return lmdbSystem(open, {});
   },
 
-  async lmdbNoSync() {
-    return lmdbSystem({ noSync: true });
+  async lmdbNoSync({ open }) {
+    return lmdbSystem(open, { noSync: true });
   },
 };
 
@@ -134,8 +141,7 @@ const systems = {
 // process's), so a watcher polls: once per turn of the event loop it resets
 // its read transaction (resetReadTxn, which its README gives for "a known
 // update in another process") and gets the key.
-async function lmdbSystem(options) {
-  const { open } = await import('lmdb');
+function lmdbSystem(open, options) {
   const db = open({ path: path.join(dir, 'db'), ...options });
   return {
     set: (k, v) => db.put(k, v),
@@ -165,7 +171,7 @@ let store = null;
 
 const commands = {
   async open() {
-    store = await systems[system]();
+    store = await systems[system](await loaded);
     return { role: store.role() };
   },
 
@@ -240,15 +246,17 @@ const commands = {
   // Opens, then iterates every entry: the time until this process holds the
   // whole store.
   async join() {
+    const mod = await loaded;
     const t0 = nowNs();
-    store = await systems[system]();
+    store = await systems[system](mod);
     const opened = nowNs();
     const count = store.count();
     return { openNs: opened - t0, totalNs: nowNs() - t0, count, role: store.role() };
   },
 
+  // Closes the store if one is open (an open may have failed).
   async close() {
-    await store.close();
+    await store?.close();
     store = null;
     return {};
   },
