@@ -13,7 +13,12 @@
 // * writes: once every process is open, the parent sends all of them the
 //   start; each does N / PROCS awaited sets of its own keys (relaxed). The
 //   figure is N over the wall time from the start until the last process
-//   has replied.
+//   has replied. "CPU cores busy" is the CPU time (user + system) the
+//   processes used while writing, over that wall time: near the number of
+//   cores, the writes are bound by CPU; well below it, by waiting.
+//   lmdb's default mode fsyncs every commit, which makes its awaited puts
+//   too slow for N at this size: it does PMAP_SHARED_LMDB_SYNC_N timed
+//   sets, and the rest of the N keys are then written untimed.
 // * reads: one process at a time (the machine has two cores), each catches
 //   up (ours: `await map.refresh()`; lmdb: resetReadTxn) and then gets all
 //   N keys once, in a random order, and every key must be there. The
@@ -37,6 +42,7 @@
 //   PMAP_SHARED_PROCS     processes per store (default 4)
 //   PMAP_SHARED_PROP_N    propagation samples (default 1000, after 50 unrecorded)
 //   PMAP_SHARED_JOIN_N    entries of the store a follower joins (default 1000000)
+//   PMAP_SHARED_LMDB_SYNC_N  timed awaited puts of lmdb's default mode (default 4000)
 //   PMAP_SHARED_ONLY      comma-separated systems: ours,sqlite,lmdb,lmdbNoSync (default all)
 //   PMAP_BENCH_DIR        where the temporary directory goes (default /var/tmp)
 //   PMAP_BENCH_JS         path of another build's index.js to measure instead of ../../js/index.js
@@ -205,10 +211,10 @@ async function openGroup(system, dir) {
 async function writePhase(workers, timed) {
   const slices = (from, n) => workers.map((_, p) => ({ from: from + (p * n) / PROCS, to: from - 1 + ((p + 1) * n) / PROCS }));
   const t0 = nowNs();
-  await Promise.all(slices(1, timed).map((sl, p) => workers[p].ask('write', { ...sl, awaited: true })));
+  const replies = await Promise.all(slices(1, timed).map((sl, p) => workers[p].ask('write', { ...sl, awaited: true })));
   const s = (nowNs() - t0) / 1e9;
   if (timed < N) await Promise.all(slices(timed + 1, N - timed).map((sl, p) => workers[p].ask('write', { ...sl, awaited: false })));
-  return s;
+  return { s, cpuS: replies.reduce((sum, r) => sum + r.cpuUs, 0) / 1e6 };
 }
 
 async function readPhase(system, workers) {
@@ -245,11 +251,11 @@ async function runSystem(s) {
       const leaders = roles.filter((r) => r === 'leader').length;
       if (roles[0] !== 'leader' || leaders !== 1) throw new Error(`ours: roles ${roles.join(', ')}, expected one leader first`);
     }
-    const writeS = await writePhase(workers, s.writes);
+    const w = await writePhase(workers, s.writes);
     const reads = await readPhase(s.name, workers);
     const prop = await propagation(s.name, workers[1], workers[2], '1to2');
     const propLeader = s.name === 'ours' ? await propagation(s.name, workers[0], workers[1], '0to1') : null;
-    return { writeRate: s.writes / writeS, reads, prop, propLeader, roles };
+    return { writeRate: s.writes / w.s, writeCpu: w.cpuS / w.s, reads, prop, propLeader, roles };
   } finally {
     for (const w of workers) await w.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -314,13 +320,13 @@ for (const s of SYSTEMS) {
 }
 
 log('');
-log(`| system | aggregate writes/s (${PROCS} processes, awaited sets) | reads/s per process (${N} keys; median; min – max) | propagation p50 | p99 | max |`);
-log('|---|---|---|---|---|---|');
+log(`| system | aggregate writes/s (${PROCS} processes, awaited sets) | reads/s per process (${N} keys; median; min – max) | CPU cores busy while writing | propagation p50 | p99 | max |`);
+log('|---|---|---|---|---|---|---|');
 for (const s of SYSTEMS) {
   const r = results.get(s.name);
   if (!r) continue;
   const rs = r.reads.rates;
-  log(`| ${s.label} | ${fmtRate(r.writeRate)} (${PROCS} × ${s.writes / PROCS}) | ${fmtRate(median(rs))} (${fmtRate(Math.min(...rs))} – ${fmtRate(Math.max(...rs))}) | ${fmtMs(r.prop.p50)} | ${fmtMs(r.prop.p99)} | ${fmtMs(r.prop.max)} |`);
+  log(`| ${s.label} | ${fmtRate(r.writeRate)} (${PROCS} × ${s.writes / PROCS}) | ${fmtRate(median(rs))} (${fmtRate(Math.min(...rs))} – ${fmtRate(Math.max(...rs))}) | ${r.writeCpu.toFixed(2)} | ${fmtMs(r.prop.p50)} | ${fmtMs(r.prop.p99)} | ${fmtMs(r.prop.max)} |`);
 }
 const ours = results.get('ours');
 if (ours) {
