@@ -214,7 +214,7 @@ async function writePhase(workers, timed) {
   const replies = await Promise.all(slices(1, timed).map((sl, p) => workers[p].ask('write', { ...sl, awaited: true })));
   const s = (nowNs() - t0) / 1e9;
   if (timed < N) await Promise.all(slices(timed + 1, N - timed).map((sl, p) => workers[p].ask('write', { ...sl, awaited: false })));
-  return { s, cpuS: replies.reduce((sum, r) => sum + r.cpuUs, 0) / 1e6 };
+  return { s, cpuS: replies.reduce((sum, r) => sum + r.cpuUs, 0) / 1e6, perProcess: replies.map((r) => timed / PROCS / (r.ns / 1e9)) };
 }
 
 async function readPhase(system, workers) {
@@ -255,7 +255,7 @@ async function runSystem(s) {
     const reads = await readPhase(s.name, workers);
     const prop = await propagation(s.name, workers[1], workers[2], '1to2');
     const propLeader = s.name === 'ours' ? await propagation(s.name, workers[0], workers[1], '0to1') : null;
-    return { writeRate: s.writes / w.s, writeCpu: w.cpuS / w.s, reads, prop, propLeader, roles };
+    return { writeRate: s.writes / w.s, writeCpu: w.cpuS / w.s, writePerProcess: w.perProcess, reads, prop, propLeader, roles };
   } finally {
     for (const w of workers) await w.stop();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -328,9 +328,13 @@ for (const s of SYSTEMS) {
   const rs = r.reads.rates;
   log(`| ${s.label} | ${fmtRate(r.writeRate)} (${PROCS} × ${s.writes / PROCS}) | ${fmtRate(median(rs))} (${fmtRate(Math.min(...rs))} – ${fmtRate(Math.max(...rs))}) | ${r.writeCpu.toFixed(2)} | ${fmtMs(r.prop.p50)} | ${fmtMs(r.prop.p99)} | ${fmtMs(r.prop.max)} |`);
 }
+log('');
+for (const s of SYSTEMS) {
+  const r = results.get(s.name);
+  if (r) log(`${s.label}, awaited sets/s of each process (0 … ${PROCS - 1}${s.name === 'ours' ? ', 0 leads' : ''}): ${r.writePerProcess.map(fmtRate).join(', ')}`);
+}
 const ours = results.get('ours');
 if (ours) {
-  log('');
   log(`ours, propagation from the leader (process 0) to a follower (process 1): p50 ${fmtMs(ours.propLeader.p50)}, p99 ${fmtMs(ours.propLeader.p99)}, max ${fmtMs(ours.propLeader.max)}`);
   log(`ours, refresh() before the reads: ${ours.reads.catchUps.map(fmtMs).join(', ')} (process 0 … ${PROCS - 1})`);
   for (const [name, label] of [['sqlite', 'better-sqlite3'], ['lmdb', 'lmdb'], ['lmdbNoSync', 'lmdb noSync']]) {

@@ -177,8 +177,10 @@ const commands = {
 
   // Sets of keys from..to (inclusive): awaited one after another, or all
   // issued in one tick and then awaited together (untimed filling).
-  // Replies with the CPU time this process used meanwhile (user + system).
+  // Replies with the time it took and the CPU time this process used
+  // meanwhile (user + system).
   async write({ from, to, awaited }) {
+    const t0 = nowNs();
     const cpu0 = process.cpuUsage();
     const r = rng(from);
     const ps = [];
@@ -190,7 +192,7 @@ const commands = {
     }
     await Promise.all(ps);
     const cpu = process.cpuUsage(cpu0);
-    return { cpuUs: cpu.user + cpu.system };
+    return { ns: nowNs() - t0, cpuUs: cpu.user + cpu.system };
   },
 
   // Catches up, then gets keys 1..n once each, in a random order.
