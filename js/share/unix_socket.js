@@ -48,11 +48,20 @@ export function socketPath(file) {
   return path.join(socketDir(), `${name}.sock`);
 }
 
+// The frame last encoded: a leader sends the same records to every follower.
+let lastSent = { msg: null, bytes: null, frame: null };
+
+function frameOf(msg, bytes) {
+  if (lastSent.msg !== msg || lastSent.bytes !== bytes) lastSent = { msg, bytes, frame: encodeFrame(msg, bytes) };
+  return lastSent.frame;
+}
+
 /** One end of a connection: send(msg, bytes); onmessage(msg, bytes) and onclose(error|null) are set by the user. */
 export class SocketConnection {
   #socket;
   #reader = new FrameReader();
   #closed = false;
+  #corked = false;
   onmessage = () => {};
   onclose = () => {};
 
@@ -99,8 +108,20 @@ export class SocketConnection {
       this.close(new PersistentMapError('IO', `a peer left ${this.#socket.writableLength} bytes unread; dropped`));
       return;
     }
-    this.#socket.write(encodeFrame(msg, bytes));
+    // What is sent in one turn of the event loop (records, then the
+    // acknowledgements they make) goes out in one write.
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      setImmediate(this.#uncork);
+    }
+    this.#socket.write(frameOf(msg, bytes));
   }
+
+  #uncork = () => {
+    this.#corked = false;
+    this.#socket.uncork();
+  };
 
   /** Closes the connection; onclose(error) runs once. */
   close(error = null) {
