@@ -42,8 +42,10 @@ inline void PutFixed64(std::string* dst, uint64_t v) {
   dst->append(buf, 8);
 }
 
-// Number of bytes PutVarint32 writes for `v` (1..5).
-inline int VarintLength(uint32_t v) {
+// Varints (LEB128): 7 bits per byte, least significant group first, the
+// high bit set on every byte but the last.
+template <typename T>
+inline int VarintLengthOf(T v) {
   int len = 1;
   while (v >= 128) {
     v >>= 7;
@@ -52,47 +54,8 @@ inline int VarintLength(uint32_t v) {
   return len;
 }
 
-inline void PutVarint32(std::string* dst, uint32_t v) {
-  char buf[5];
-  int n = 0;
-  while (v >= 128) {
-    buf[n++] = static_cast<char>(v | 128);
-    v >>= 7;
-  }
-  buf[n++] = static_cast<char>(v);
-  dst->append(buf, n);
-}
-
-// Parses a varint32 from the front of *input and advances it. Returns false,
-// leaving *input unspecified, on a truncated or over-long (> 5 bytes, or
-// > 2^32-1) encoding.
-inline bool GetVarint32(std::string_view* input, uint32_t* value) {
-  uint32_t result = 0;
-  for (int shift = 0, i = 0; i < 5 && i < static_cast<int>(input->size());
-       ++i, shift += 7) {
-    uint32_t byte = static_cast<unsigned char>((*input)[i]);
-    if (i == 4 && byte > 0x0f) return false;  // bits above 2^32
-    result |= (byte & 127) << shift;
-    if ((byte & 128) == 0) {
-      *value = result;
-      input->remove_prefix(i + 1);
-      return true;
-    }
-  }
-  return false;
-}
-
-// Number of bytes PutVarint64 writes for `v` (1..10).
-inline int VarintLength64(uint64_t v) {
-  int len = 1;
-  while (v >= 128) {
-    v >>= 7;
-    ++len;
-  }
-  return len;
-}
-
-inline void PutVarint64(std::string* dst, uint64_t v) {
+template <typename T>
+inline void PutVarintOf(std::string* dst, T v) {
   char buf[10];
   int n = 0;
   while (v >= 128) {
@@ -103,15 +66,17 @@ inline void PutVarint64(std::string* dst, uint64_t v) {
   dst->append(buf, n);
 }
 
-// Parses a varint64 from the front of *input and advances it. Returns false,
-// leaving *input unspecified, on a truncated or over-long (> 10 bytes, or
-// > 2^64-1) encoding.
-inline bool GetVarint64(std::string_view* input, uint64_t* value) {
-  uint64_t result = 0;
-  for (int shift = 0, i = 0; i < 10 && i < static_cast<int>(input->size());
+// Parses a varint of at most kMaxBytes bytes whose last may hold at most
+// kLastByteMax (so that the value fits T) from the front of *input and
+// advances it. Returns false, leaving *input unspecified, on a truncated or
+// over-long encoding.
+template <typename T, int kMaxBytes, unsigned kLastByteMax>
+inline bool GetVarintOf(std::string_view* input, T* value) {
+  T result = 0;
+  for (int shift = 0, i = 0; i < kMaxBytes && i < static_cast<int>(input->size());
        ++i, shift += 7) {
-    uint64_t byte = static_cast<unsigned char>((*input)[i]);
-    if (i == 9 && byte > 0x01) return false;  // bits above 2^64
+    T byte = static_cast<unsigned char>((*input)[i]);
+    if (i == kMaxBytes - 1 && byte > kLastByteMax) return false;  // bits beyond T
     result |= (byte & 127) << shift;
     if ((byte & 128) == 0) {
       *value = result;
@@ -120,6 +85,22 @@ inline bool GetVarint64(std::string_view* input, uint64_t* value) {
     }
   }
   return false;
+}
+
+// Number of bytes PutVarint32 writes for `v` (1..5).
+inline int VarintLength(uint32_t v) { return VarintLengthOf(v); }
+inline void PutVarint32(std::string* dst, uint32_t v) { PutVarintOf(dst, v); }
+// At most 5 bytes, value < 2^32.
+inline bool GetVarint32(std::string_view* input, uint32_t* value) {
+  return GetVarintOf<uint32_t, 5, 0x0f>(input, value);
+}
+
+// Number of bytes PutVarint64 writes for `v` (1..10).
+inline int VarintLength64(uint64_t v) { return VarintLengthOf(v); }
+inline void PutVarint64(std::string* dst, uint64_t v) { PutVarintOf(dst, v); }
+// At most 10 bytes, value < 2^64.
+inline bool GetVarint64(std::string_view* input, uint64_t* value) {
+  return GetVarintOf<uint64_t, 10, 0x01>(input, value);
 }
 
 // Parses a varint32 length followed by that many bytes.

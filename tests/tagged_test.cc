@@ -170,7 +170,7 @@ TEST(TaggedTest, MalformedTaggedAndClientsPayloadsAreDamage) {
            {log::kTagged, id.substr(0, 7)},                   // id cut short
            {log::kTagged, id + "\x01" + "\x05\x00"},          // inner TAGGED
            {log::kTagged, id + "\x01" + "\x03\x01x"},         // CLEAR with a payload
-           {log::kTagged, id + "\x01" + "\x02\x05ab"},        // length past the end
+           {log::kTagged, id + "\x01" + "\x02\x05" "ab"},      // length past the end
            {log::kClients, "\x02" + id + "\x01"},             // fewer entries than the count
            {log::kClients, "\x01" + id + "\x01" + "x"},       // bytes after the last
        }) {

@@ -21,3 +21,27 @@ export function rng(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+// ---- the workload of the Node benchmarks ----
+
+const pad8 = (i) => String(i).padStart(8, '0');
+
+/** The i-th key. */
+export const keyOf = (i) => `key:${pad8(i)}`;
+
+const TAGS = ['red', 'green', 'blue', 'cyan', 'gold', 'jade', 'ruby', 'onyx'];
+
+/**
+ * About 100 bytes of JSON, e.g.
+ * {"id":12,"name":"user-00000012","tags":["gold","jade","red"],"score":83.27,"active":true,"v":1}
+ */
+export function valueOf(i, r) {
+  return {
+    id: i,
+    name: `user-${pad8(i)}`,
+    tags: [TAGS[(r() * 8) | 0], TAGS[(r() * 8) | 0], TAGS[(r() * 8) | 0]],
+    score: Math.round(r() * 1e4) / 100,
+    active: r() < 0.5,
+    v: 1,
+  };
+}

@@ -28,7 +28,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { intEnv, rng } from './bench_util.mjs';
+import { intEnv, keyOf, rng, valueOf } from './bench_util.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -85,22 +85,6 @@ const sqlite = await tryImport('better-sqlite3', (m) => m.default);
 
 // ---------------------------------------------------------------- workload
 
-const pad8 = (i) => String(i).padStart(8, '0');
-const keyOf = (i) => `key:${pad8(i)}`;
-
-const TAGS = ['red', 'green', 'blue', 'cyan', 'gold', 'jade', 'ruby', 'onyx'];
-// About 100 bytes of JSON, e.g.
-// {"id":12,"name":"user-00000012","tags":["gold","jade","red"],"score":83.27,"active":true,"v":1}
-function valueOf(i, r) {
-  return {
-    id: i,
-    name: `user-${pad8(i)}`,
-    tags: [TAGS[(r() * 8) | 0], TAGS[(r() * 8) | 0], TAGS[(r() * 8) | 0]],
-    score: Math.round(r() * 1e4) / 100,
-    active: r() < 0.5,
-    v: 1,
-  };
-}
 function makeData(n, seed) {
   const r = rng(seed);
   const keys = new Array(n);

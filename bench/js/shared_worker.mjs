@@ -10,28 +10,10 @@
 
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { rng } from './bench_util.mjs';
+import { keyOf, rng, valueOf } from './bench_util.mjs';
 
 const [system, dir] = process.argv.slice(2);
 const nowNs = () => Number(process.hrtime.bigint());
-
-// ---------------------------------------------------------------- workload
-
-const pad8 = (i) => String(i).padStart(8, '0');
-const keyOf = (i) => `key:${pad8(i)}`;
-const TAGS = ['red', 'green', 'blue', 'cyan', 'gold', 'jade', 'ruby', 'onyx'];
-// The values of bench/js/node_bench.mjs: about 100 bytes of JSON, e.g.
-// {"id":12,"name":"user-00000012","tags":["gold","jade","red"],"score":83.27,"active":true,"v":1}
-function valueOf(i, r) {
-  return {
-    id: i,
-    name: `user-${pad8(i)}`,
-    tags: [TAGS[(r() * 8) | 0], TAGS[(r() * 8) | 0], TAGS[(r() * 8) | 0]],
-    score: Math.round(r() * 1e4) / 100,
-    active: r() < 0.5,
-    v: 1,
-  };
-}
 
 // ---------------------------------------------------------------- systems
 //
