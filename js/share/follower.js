@@ -313,6 +313,8 @@ export class FollowerDriver {
     const pending = this.#pending.splice(0);
     const syncs = [...this.#syncs.values()];
     this.#syncs.clear();
+    this.#joined?.resolve(); // an open that was joining has its map: it leads
+    this.#joined = null;
     return { client: this.client, pending, syncs };
   }
 

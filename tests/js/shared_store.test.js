@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { PersistentMap } from '../../js/index.js';
+import { lockStore } from '../../js/backends/common/store_lock.js';
 import { FrameReader, encodeFrame } from '../../js/share/protocol.js';
 import { socketDir, socketPath } from '../../js/share/unix_socket.js';
 import { makeTempDir, prng, removeTempDir } from './helpers.js';
@@ -274,6 +275,23 @@ describe('bad peers and leftovers', () => {
     expect(map.stats().clients).toBe(1);
     await b.close();
     await map.close();
+  });
+
+  test('an open whose leader goes away before sending the state leads the store instead', async () => {
+    const file = path.join(dir, 'j.pmap');
+    await (await PersistentMap.open(file, { exclusive: true })).close();
+    // A "leader" that holds the lock, takes the connection and then dies.
+    const lock = await lockStore(file);
+    const server = net.createServer((conn) => setTimeout(() => {
+      conn.destroy();
+      server.close();
+      lock.release();
+    }, 100)).listen(socketPath(file));
+    const map = await PersistentMap.open(file);
+    expect(map.stats().role).toBe('leader');
+    await map.set('k', 1);
+    await map.close();
+    expect(await fresh(file)).toEqual([['k', 1]]);
   });
 
   test('a follower that connects and never reads is dropped, not waited for', async () => {
