@@ -315,3 +315,16 @@ export function applyCrashOp(model, op) {
 export function canonical(value) {
   return JSON.stringify(value, (k, v) => (ArrayBuffer.isView(v) ? [`\u0000${v.constructor.name}`, ...v] : v === undefined ? '\u0000undefined' : v));
 }
+
+/**
+ * Expects set, setMany and update of the value make() returns each to be
+ * refused with a TypeError (code INVALID) whose message matches `message`.
+ */
+export async function expectEveryWriteRefuses(map, make, message) {
+  for (const write of [(v) => map.set('k', v), (v) => map.setMany([['other', 1], ['k', v]]), (v) => map.update('keep', () => v)]) {
+    const error = await write(make()).then(() => null, (e) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBe('INVALID');
+    expect(error.message).toMatch(message);
+  }
+}
