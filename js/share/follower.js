@@ -30,8 +30,6 @@ export class FollowerDriver {
   failure = null;
   /** This client's id in the log's tagged records. */
   client = randomId();
-  /** The leader's process id, for stats. */
-  leaderPid = 0;
 
   #name;
   #core;
@@ -200,7 +198,6 @@ export class FollowerDriver {
     switch (msg.t) {
       case 'welcome':
         this.#term = msg.term;
-        this.leaderPid = msg.pid;
         return;
       case 'snapshot':
         this.#snapshot(msg, bytes);

@@ -127,7 +127,7 @@ export class Leader {
     const tick = ++this.#tick;
     for (const e of events) {
       if (e.type === 'clear') this.#cleared = { tick, client: f.client };
-      for (const key of e.keys ?? [e.key]) this.#note(key, tick, f.client);
+      else for (const key of e.keys ?? [e.key]) this.#note(key, tick, f.client);
     }
     (msg.strict ? done.then(() => this.#driver.flush()) : done).then(() => ack(), fail);
   }
