@@ -39,7 +39,7 @@ describe.each(['fs', 'sqlite'])('%s backend', (backend) => {
 
   test('a store held by a process killed with SIGKILL opens at once, and no lock file is left', async () => {
     const holder = await holdStore(file, backend);
-    await expect(PersistentMap.open(file, { backend, exclusive: true })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining('open for writing in another process') });
+    await expect(PersistentMap.open(file, { backend, exclusive: true })).rejects.toMatchObject({ code: 'LOCKED', message: expect.stringContaining(`open for writing in another process (process ${holder.pid})`) });
     await holder.kill();
     const map = await PersistentMap.open(file, { backend });
     await map.close();

@@ -25,10 +25,45 @@ const heldInThisProcess = new Set();
 // 108-byte name, which the native library binds too.
 const SUN_PATH = 108;
 
-function lockedMessage(file, here) {
+function lockedMessage(file, here, holder = 0) {
   return here
     ? `store ${file} is already open in this process; close it first`
-    : `store ${file} is locked: it is open for writing in another process; close it there first`;
+    : `store ${file} is locked: it is open for writing in another process${holder > 0 ? ` (process ${holder})` : ''}; close it there first`;
+}
+
+/**
+ * The process that holds the abstract socket `name` (one of this user's),
+ * or 0 if it cannot be told: /proc/net/unix gives the socket's inode (the
+ * NULs of the name shown as '@'), and its holder has a descriptor
+ * "socket:[inode]". As src/native/posix_lock.cc finds it.
+ */
+function lockHolder(name) {
+  try {
+    const shown = `@${name}`;
+    const line = fs.readFileSync('/proc/net/unix', 'utf8').split('\n')
+      .find((l) => l.includes(shown) && /^@*$/.test(l.slice(l.indexOf(shown) + shown.length).trimEnd()));
+    if (line === undefined) return 0;
+    const target = `socket:[${line.trim().split(/\s+/)[6]}]`;
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(pid)) continue;
+      let fds;
+      try {
+        fds = fs.readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue; // another user's, or gone
+      }
+      for (const fd of fds) {
+        try {
+          if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === target) return Number(pid);
+        } catch {
+          // closed meanwhile
+        }
+      }
+    }
+  } catch {
+    // no /proc: the message does without the process
+  }
+  return 0;
 }
 
 /**
@@ -113,7 +148,10 @@ async function lockBySocket(file, create) {
       held = await SocketLock.bind(name, id.fd);
     } catch (err) {
       fs.closeSync(id.fd);
-      if (err.code === 'EADDRINUSE') throw new PersistentMapError('LOCKED', lockedMessage(file, heldInThisProcess.has(name)));
+      if (err.code === 'EADDRINUSE') {
+        const here = heldInThisProcess.has(name);
+        throw new PersistentMapError('LOCKED', lockedMessage(file, here, here ? 0 : lockHolder(name)));
+      }
       throw fromSystemError(err, `cannot lock ${file}`);
     }
     if (sameFile(file, id)) return held;
