@@ -18,13 +18,17 @@ Status Engine::Recover(std::string_view file, RecoveryReport* report) {
   return RecoverWindow(file, true, report);
 }
 
-void Engine::BeginRecover(uint64_t file_size) {
+void Engine::ResetState() {
   index_.Clear();
   clients_.Clear();
-  pending_.clear();
   total_records_ = 0;
   generation_ = 0;
   format_version_ = log::kFormatVersion;
+}
+
+void Engine::BeginRecover(uint64_t file_size) {
+  ResetState();
+  pending_.clear();
   recovery_ =
       std::make_unique<LogReader>(options_.max_record_size, options_.recovery);
   recovery_records_ = 0;
@@ -42,11 +46,7 @@ bool Engine::recover_needs_rest() const {
 
 void Engine::FailRecovery() {
   recovery_.reset();
-  index_.Clear();
-  clients_.Clear();
-  total_records_ = 0;
-  generation_ = 0;
-  format_version_ = log::kFormatVersion;
+  ResetState();
 }
 
 Status Engine::RecoverWindow(std::string_view window, bool last,

@@ -204,6 +204,8 @@ class Engine {
   Status CheckFollow(std::string_view records);
 
   void FailRecovery();
+  // Empties the state: no entries, no clients, generation 0, the current format.
+  void ResetState();
 
   EngineOptions options_;
   OrderedIndex index_;

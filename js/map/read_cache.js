@@ -9,7 +9,6 @@
 // in the core.
 
 import { isTagged } from '../codec.js';
-import { invalidType } from '../errors.js';
 import { wellFormed } from './options.js';
 
 // Freezes a value JSON.parse made (plain objects, arrays, primitives) and
@@ -155,8 +154,7 @@ export class ReadCache {
 
   /** The i-th [key, value] in insertion order (negative i counts from the end). */
   at(index) {
-    if (!Number.isInteger(index)) throw invalidType(`at() needs an integer index, got ${index}`);
-    const n = this.size;
+    const n = this.size; // the map checked that index is an integer
     const i = index < 0 ? n + index : index;
     if (i < 0 || i >= n) return undefined;
     // Key and value from the core together: a key that is not valid UTF-8

@@ -16,9 +16,11 @@ import { PROTOCOL, checkFromLeader, randomId } from './protocol.js';
 /** Why an update's write was refused: another write to its key came first. */
 export const CONFLICT = Symbol('conflict');
 
-// How long an open waits for a leader that holds the lock but does not
-// listen: it is starting, or it does not share the store.
-const JOIN_PATIENCE_MS = 3000;
+/**
+ * How long an open waits for a leader that holds the lock but does not
+ * listen: it is starting, or it does not share the store.
+ */
+export const JOIN_PATIENCE_MS = 3000;
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -350,10 +352,5 @@ export class FollowerDriver {
     const conn = this.#conn;
     this.#conn = null;
     conn?.close();
-  }
-
-  /** How long an open waits for a leader to listen. */
-  static get patience() {
-    return JOIN_PATIENCE_MS;
   }
 }

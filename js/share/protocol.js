@@ -155,18 +155,16 @@ export function checkFromFollower(msg, bytes) {
 
 /** Checks a message from the leader; throws protocolError. */
 export function checkFromLeader(msg) {
+  if (msg.t === 'welcome' && msg.protocol !== PROTOCOL) {
+    throw protocolError(`the leader speaks ${JSON.stringify(msg.protocol)}, this process ${PROTOCOL}; run one version of persistent-map in every process of a store`);
+  }
   const ok = {
-    welcome: () => msg.protocol === PROTOCOL && typeof msg.term === 'string',
+    welcome: () => typeof msg.term === 'string',
     snapshot: () => Number.isSafeInteger(msg.tick),
     records: () => Number.isSafeInteger(msg.tick),
     ack: () => Number.isSafeInteger(msg.seq),
     synced: () => Number.isSafeInteger(msg.id),
   }[msg.t];
   if (ok === undefined) throw protocolError(`unknown message ${JSON.stringify(msg.t)} from the leader`);
-  if (!ok()) {
-    if (msg.t === 'welcome' && msg.protocol !== PROTOCOL) {
-      throw protocolError(`the leader speaks ${JSON.stringify(msg.protocol)}, this process ${PROTOCOL}; run one version of persistent-map in every process of a store`);
-    }
-    throw protocolError(`a malformed ${msg.t} message from the leader`);
-  }
+  if (!ok()) throw protocolError(`a malformed ${msg.t} message from the leader`);
 }

@@ -6,7 +6,7 @@
 import { OpWriter } from '../op_writer.js';
 import { PersistentMapError } from '../errors.js';
 import { makeBackend } from '../map/registry.js';
-import { CONFLICT, FollowerDriver } from './follower.js';
+import { CONFLICT, FollowerDriver, JOIN_PATIENCE_MS } from './follower.js';
 import { Leader } from './leader.js';
 
 function sleep(ms) {
@@ -41,7 +41,7 @@ export class Sharing {
    */
   static async join(name, options, transport, make) {
     const sharing = new Sharing(name, options, transport);
-    const deadline = Date.now() + FollowerDriver.patience;
+    const deadline = Date.now() + JOIN_PATIENCE_MS;
     for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
       const conn = await transport.connect();
       if (conn !== null) {
