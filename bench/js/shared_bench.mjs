@@ -43,7 +43,7 @@
 //   PMAP_SHARED_PROP_N    propagation samples (default 1000, after 50 unrecorded)
 //   PMAP_SHARED_JOIN_N    entries of the store a follower joins (default 1000000)
 //   PMAP_SHARED_LMDB_SYNC_N  timed awaited puts of lmdb's default mode (default 4000)
-//   PMAP_SHARED_ONLY      comma-separated systems: ours,sqlite,lmdb,lmdbNoSync (default all)
+//   PMAP_SHARED_ONLY      comma-separated systems: ours,sqlite,lmdb,lmdbNoSync,ipcFloor (default all)
 //   PMAP_BENCH_DIR        where the temporary directory goes (default /var/tmp)
 //   PMAP_BENCH_JS         path of another build's index.js to measure instead of ../../js/index.js
 //
@@ -102,6 +102,7 @@ const SYSTEMS = [
   { name: 'sqlite', label: 'better-sqlite3', pkg: 'better-sqlite3' },
   { name: 'lmdb', label: 'lmdb', pkg: 'lmdb', writes: LMDB_SYNC_N },
   { name: 'lmdbNoSync', label: 'lmdb {noSync: true}', pkg: 'lmdb' },
+  { name: 'ipcFloor', label: 'IPC floor (Map + Unix socket, no store)', pkg: null },
 ].filter((s) => !ONLY || ONLY.has(s.name));
 for (const s of SYSTEMS) {
   s.writes ??= N;
@@ -247,9 +248,9 @@ async function runSystem(s) {
   const dir = freshDir(s.name);
   const { workers, roles } = await openGroup(s.name, dir);
   try {
-    if (s.name === 'ours') {
+    if (s.name === 'ours' || s.name === 'ipcFloor') {
       const leaders = roles.filter((r) => r === 'leader').length;
-      if (roles[0] !== 'leader' || leaders !== 1) throw new Error(`ours: roles ${roles.join(', ')}, expected one leader first`);
+      if (roles[0] !== 'leader' || leaders !== 1) throw new Error(`${s.name}: roles ${roles.join(', ')}, expected one leader first`);
     }
     const w = await writePhase(workers, s.writes);
     const reads = await readPhase(s.name, workers);
@@ -343,6 +344,10 @@ if (ours) {
     const times = (a, b) => `${(a / b).toFixed(2)}x`;
     log(`ours vs ${label}: writes/s ${times(ours.writeRate, p.writeRate)}, reads/s ${times(median(ours.reads.rates), median(p.reads.rates))}; propagation time p50 ${times(ours.prop.p50, p.prop.p50)}, p99 ${times(ours.prop.p99, p.prop.p99)}`);
   }
+  const floor = results.get('ipcFloor');
+  const sqlite = results.get('sqlite');
+  if (floor) log(`ours vs the IPC floor: writes/s ${(ours.writeRate / floor.writeRate).toFixed(2)}x; propagation time p50 ${(ours.prop.p50 / floor.prop.p50).toFixed(2)}x, p99 ${(ours.prop.p99 / floor.prop.p99).toFixed(2)}x`);
+  if (floor && sqlite) log(`the IPC floor vs better-sqlite3: writes/s ${(floor.writeRate / sqlite.writeRate).toFixed(2)}x (the issue's write target for ours is 5x)`);
   log('');
   log(`ours, join: a leader holds ${JOIN_N} entries; another process opens the store and iterates it`);
   const j = await joinPhase();

@@ -34,6 +34,7 @@ const imports = {
   sqlite: () => import('better-sqlite3'),
   lmdb: () => import('lmdb'),
   lmdbNoSync: () => import('lmdb'),
+  ipcFloor: () => import('node:net'),
 };
 const loaded = imports[system]();
 
@@ -114,7 +115,116 @@ const systems = {
   async lmdbNoSync({ open }) {
     return lmdbSystem(open, { noSync: true });
   },
+
+  async ipcFloor(net) {
+    return ipcFloorSystem(net);
+  },
 };
+
+// The floor under any design in which one process sequences the writes of
+// the others (the issue's contract): no file, no checksum, no WASM core, no
+// compare-and-set, just a JavaScript Map per process and a Unix socket. The
+// first process listens; a set in another sends one line of JSON, and the
+// first applies it, sends it to every other process and acknowledges it.
+// Each socket is corked for the rest of the turn of the event loop, as ours
+// are. What it measures: what a follower's awaited set costs in Node on
+// this machine before any of the work of a store.
+async function ipcFloorSystem(net) {
+  const file = path.join(dir, 'floor.sock');
+  const map = new Map();
+  let watched = null;
+  const apply = (k, v) => {
+    map.set(k, v);
+    if (watched !== null && k === watched.key) {
+      const { onSeen } = watched;
+      watched = null;
+      onSeen();
+    }
+  };
+  const send = (sock, line) => {
+    if (!sock.writableCorked) {
+      sock.cork();
+      setImmediate(() => sock.uncork());
+    }
+    sock.write(line);
+  };
+  const lines = (sock, onLine) => {
+    let rest = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (chunk) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop();
+      for (const l of parts) onLine(JSON.parse(l));
+    });
+  };
+  const peers = new Set();
+  const server = net.createServer((sock) => {
+    peers.add(sock);
+    sock.on('close', () => peers.delete(sock));
+    lines(sock, ({ n, k, v }) => {
+      if (k !== undefined) {
+        map.set(k, v);
+        const record = `${JSON.stringify({ k, v })}\n`;
+        for (const p of peers) if (p !== sock) send(p, record);
+      }
+      send(sock, `${JSON.stringify({ ack: n })}\n`);
+    });
+  });
+  const leads = await new Promise((resolve, reject) => {
+    server.once('error', (err) => (err.code === 'EADDRINUSE' ? resolve(false) : reject(err)));
+    server.listen(file, () => resolve(true));
+  });
+  if (leads) {
+    return {
+      set(k, v) {
+        map.set(k, v);
+        const record = `${JSON.stringify({ k, v })}\n`;
+        for (const p of peers) send(p, record);
+      },
+      get: (k) => map.get(k),
+      catchUp() {},
+      watch(key, onSeen) {
+        watched = { key, onSeen };
+      },
+      role: () => 'leader',
+      close() {
+        for (const p of peers) p.destroy();
+        server.close();
+      },
+    };
+  }
+  const sock = net.connect(file);
+  await new Promise((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+  const acks = new Map();
+  let next = 0;
+  const ask = (m) => {
+    const n = ++next;
+    send(sock, `${JSON.stringify({ n, ...m })}\n`);
+    return new Promise((resolve) => acks.set(n, resolve));
+  };
+  lines(sock, (m) => {
+    if (m.ack === undefined) return apply(m.k, m.v);
+    acks.get(m.ack)();
+    acks.delete(m.ack);
+  });
+  return {
+    set(k, v) {
+      map.set(k, v);
+      return ask({ k, v });
+    },
+    get: (k) => map.get(k),
+    // A message without a key: its acknowledgement comes after every record
+    // sent to this process before it.
+    catchUp: () => ask({}),
+    watch(key, onSeen) {
+      watched = { key, onSeen };
+    },
+    role: () => 'follower',
+    close() {
+      sock.destroy();
+    },
+  };
+}
 
 // lmdb-js defaults: msgpack values, overlappingSync (each commit is
 // fdatasynced after it is visible), or { noSync: true } (never fsyncs, the
