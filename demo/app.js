@@ -15,7 +15,7 @@ const ui = {
   chooser: $('backend-chooser'),
   status: $('status'),
   problem: $('problem'),
-  wait: $('wait'),
+  role: $('role'),
   storageFigures: document.querySelectorAll('#storage dd[data-stat]'),
   openReport: $('open-report'),
   compactReport: $('compact-report'),
@@ -47,14 +47,13 @@ function say(text) {
 
 /** Shows an error as the user should read it (null clears it). */
 function showProblem(err, context = '') {
-  ui.wait.hidden = err?.code !== 'LOCKED';
   if (!err) {
     ui.problem.textContent = '';
     return;
   }
   let text = err.message;
   if (err.code === 'LOCKED') {
-    text = 'Your tasks are open in another tab of this browser, and only one tab can change them at a time. Close that tab, or wait here until it does.';
+    text = 'Your tasks are open in another tab of this browser that does not share them (it opened them with { exclusive: true }). Close that tab, then pick the storage again.';
   } else if (err.code === 'QUOTA') {
     text = `The browser gives this site no more storage space (${err.message}).`;
   }
@@ -82,6 +81,21 @@ const STAT_TEXT = {
 function drawStats() {
   const s = map?.stats();
   for (const dd of ui.storageFigures) dd.textContent = s ? STAT_TEXT[dd.dataset.stat](s) : '–';
+  drawRole(s);
+}
+
+// Every tab of the demo shares the store: one holds the storage (the
+// leader), the others follow it live, and take over when it closes.
+function drawRole(s) {
+  let text = '';
+  if (s?.role === 'leader') {
+    text = s.clients > 0
+      ? `This tab holds the storage; ${s.clients} other ${s.clients === 1 ? 'tab follows' : 'tabs follow'} it live.`
+      : 'This tab holds the storage. Open the demo in another tab: both show the same tasks, live.';
+  } else if (s?.role === 'follower') {
+    text = 'Another tab holds the storage; this tab shares it live, and takes over if that tab closes.';
+  }
+  ui.role.textContent = text;
 }
 
 let drawScheduled = false;
@@ -107,7 +121,7 @@ function setBusy(busy) {
 
 // ---- the store ----
 
-async function openStore(kind, { wait = false } = {}) {
+async function openStore(kind) {
   setBusy(true);
   showProblem(null);
   if (map) {
@@ -119,10 +133,10 @@ async function openStore(kind, { wait = false } = {}) {
   ui.openReport.textContent = '';
   ui.compactReport.textContent = '';
   draw();
-  say(wait ? 'Waiting for the other tab to close…' : `Opening your tasks in ${labelOf(kind)}…`);
+  say(`Opening your tasks in ${labelOf(kind)}…`);
   const start = performance.now();
   try {
-    map = await PersistentMap.open(STORE, { backend: kind, wait });
+    map = await PersistentMap.open(STORE, { backend: kind });
     map.on('change', draw);
     const ms = (performance.now() - start).toFixed(1);
     const { records, damaged } = map.recovery;
@@ -243,9 +257,8 @@ ui.import.addEventListener('change', () => {
   }, `Nothing was imported from ${file.name}. `);
 });
 
-ui.wait.addEventListener('click', () => openStore(chosen(), { wait: true }));
-
-// A compaction the map starts by itself changes the figures without an event.
+// A compaction the map starts by itself changes the figures without an
+// event, as does another tab joining or leaving.
 setInterval(() => {
   if (map && document.visibilityState === 'visible') drawStats();
 }, 1000);

@@ -2,6 +2,8 @@
 // sqlite and memory backends. 'auto' picks opfs where a sync access handle
 // can be had (a dedicated worker with OPFS), else indexeddb.
 import { registerBackend, setAutoBackend } from './persistent_map.js';
+import { registerTransport } from './map/registry.js';
+import { broadcastChannelTransport, canShare } from './share/broadcast_channel.js';
 import { PersistentMapError } from './errors.js';
 import { IndexedDbBackend } from './backends/indexeddb/indexeddb.js';
 import { OpfsBackend } from './backends/opfs/opfs.js';
@@ -22,6 +24,13 @@ registerBackend('sqlite', async (name, options) => {
   }
   return new module.SqliteBackend(name, options);
 });
+
+// A store opened by several tabs or workers of the origin is shared
+// (js/share/): one leads and owns the backend, the others follow it over a
+// BroadcastChannel.
+if (canShare()) {
+  for (const kind of ['opfs', 'indexeddb', 'sqlite']) registerTransport(kind, (name) => broadcastChannelTransport(`${kind}:${name}`));
+}
 
 // Decided once per page: the first 'auto' open asks a worker.
 let choice = null;

@@ -130,9 +130,10 @@ export interface OpenOptions<V = StoredValue> {
    */
   wait?: boolean;
   /**
-   * Refuse to share the store (LOCKED if another process or map has it open) instead of
-   * joining it. By default a store already open elsewhere (fs and sqlite backends in Node)
-   * is shared: see README "Sharing a store". Default false.
+   * Refuse to share the store (LOCKED if another process, tab, worker or map has it open)
+   * instead of joining it. By default a store already open elsewhere is shared (fs and
+   * sqlite in Node; opfs, indexeddb and sqlite in browsers): see README "Sharing a store".
+   * Default false.
    */
   exclusive?: boolean;
   /** Gives up a `wait`: open() then rejects with the signal's reason (an AbortError). */
@@ -194,7 +195,8 @@ export interface Stats {
   state: 'open' | 'failed' | 'closed';
   /**
    * 'leader': this map owns the store's log (and shares it with `clients` followers);
-   * 'follower': another process leads and this map follows it; 'exclusive': not shared.
+   * 'follower': another process, tab or worker leads and this map follows it; 'exclusive':
+   * not shared.
    */
   role: 'leader' | 'follower' | 'exclusive';
   /** Followers connected to this leader; null otherwise. */

@@ -186,8 +186,9 @@ export class Leader {
 
   /** The bytes taken last are in the backend's log: every follower gets them. */
   appended(bytes) {
+    const msg = { t: 'records', tick: this.#takenTick }; // one message for all: transports encode it once
     for (const f of this.#followers) {
-      if (f.live) f.conn.send({ t: 'records', tick: this.#takenTick }, bytes);
+      if (f.live) f.conn.send(msg, bytes);
     }
     this.#deliver();
   }

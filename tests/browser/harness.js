@@ -155,10 +155,10 @@ async function release(name) {
   await held.get(name).close();
   held.delete(name);
 }
-async function tryOpen(kind, name, wait = false, abortAfterMs = undefined) {
+async function tryOpen(kind, name, wait = false, abortAfterMs = undefined, exclusive = undefined) {
   try {
     const signal = abortAfterMs === undefined ? undefined : AbortSignal.timeout(abortAfterMs);
-    const map = await PersistentMap.open(name, { backend: kind, wait, signal });
+    const map = await PersistentMap.open(name, { backend: kind, wait, signal, exclusive });
     const entries = contents(map);
     await map.close();
     return { ok: true, entries };

@@ -72,12 +72,12 @@ describe.each(KINDS)('the %s backend', (kind) => {
     await page.close();
   });
 
-  test('a second tab gets LOCKED at once, or with wait proceeds when the first closes (or gives up when its signal aborts)', async () => {
+  test('a second tab opening with exclusive gets LOCKED at once, or with wait proceeds when the first closes (or gives up when its signal aborts)', async () => {
     const first = await openHarness();
     const second = await openHarness();
     await run(first, 'destroy', kind, 'shared');
     await run(first, 'hold', kind, 'shared');
-    const refused = await run(second, 'tryOpen', kind, 'shared');
+    const refused = await run(second, 'tryOpen', kind, 'shared', false, undefined, true);
     expect(refused).toMatchObject({ ok: false, code: 'LOCKED' });
     expect(refused.message).toMatch(/open in another tab or worker.*wait: true/);
     // A wait can be given up: its signal's reason rejects the open.

@@ -1,6 +1,6 @@
 // The demo app (demo/) driven in Debian's Chromium through its labels and
 // roles: tasks survive a reload, CSV export and import (and a bad file's
-// line and column), backend switching, compaction, a second tab, the
+// line and column), backend switching, compaction, two tabs sharing the tasks, the
 // benchmark panel. Leaves a screenshot in test-artifacts/demo.png.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -159,17 +159,26 @@ test('each backend keeps its own store; the store details are collapsed, and the
   await page.close();
 });
 
-test('a second tab is told the store is locked, and can wait for the first to close', async () => {
+test('two tabs share the tasks live: a task added in one shows up in the other, and closing the tab that holds the storage hands it over', async () => {
   const first = await openDemo();
   await choose(first, 'OPFS');
+  await first.getByText('This tab holds the storage').waitFor();
   const second = await openDemo();
-  await second.getByRole('alert').filter({ hasText: 'open in another tab' }).waitFor();
-  expect(await second.getByRole('status').textContent()).toBe('Your tasks could not be opened in OPFS.');
-  await second.getByRole('button', { name: 'Wait for the other tab' }).click();
-  await second.getByRole('status').filter({ hasText: 'Waiting for the other tab' }).waitFor();
-  await first.close();
-  await second.getByRole('status').filter({ hasText: 'Your tasks are kept in OPFS.' }).waitFor();
+  await second.getByText('Another tab holds the storage; this tab shares it live').waitFor();
+  await first.getByText('1 other tab follows it live').waitFor();
   expect(await second.getByRole('alert').textContent()).toBe('');
+  await addTask(first, 'Shared in first');
+  await second.getByRole('listitem').filter({ hasText: 'Shared in first' }).waitFor();
+  await addTask(second, 'Shared in second');
+  await first.getByRole('listitem').filter({ hasText: 'Shared in second' }).waitFor();
+  await first.close();
+  await second.getByText('This tab holds the storage').waitFor();
+  await addTask(second, 'After the hand-over');
+  await second.reload();
+  await settled(second);
+  for (const t of ['Shared in first', 'Shared in second', 'After the hand-over']) {
+    await second.getByRole('listitem').filter({ hasText: t }).waitFor();
+  }
   await second.close();
 });
 

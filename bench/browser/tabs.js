@@ -1,0 +1,95 @@
+// One page of the tabs benchmark (bench/browser/tabs.mjs): a shared
+// persistent-map store, idb-keyval and Dexie, driven from Node. Times are
+// performance.timeOrigin + performance.now(): one clock for every page of
+// the browser, so that a time taken here can be subtracted from one taken
+// in another page.
+import { PersistentMap } from '../../js/browser.js';
+import * as kv from './node_modules/idb-keyval/dist/index.js';
+import Dexie, { liveQuery } from './node_modules/dexie/dist/dexie.mjs';
+
+const now = () => performance.timeOrigin + performance.now();
+const value = (i) => ({ id: i, name: `user-${i}`, tags: ['red', 'green'], score: i / 7, active: true });
+
+let map = null;
+let db = null;
+let watched = null; // { key, resolve }
+let seen = null; // the promise of the watched key's arrival time
+
+window.tabs = {
+  async open(kind, name) {
+    map = await PersistentMap.open(name, { backend: kind });
+    map.on('change', (e) => {
+      if (watched !== null && e.origin === 'remote' && e.key === watched.key) {
+        const w = watched;
+        watched = null;
+        w.resolve(now());
+      }
+    });
+    return map.stats().role;
+  },
+
+  role: () => map.stats().role,
+
+  // Milliseconds for n awaited relaxed sets of this page's keys.
+  async sets(tag, n) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await map.set(`${tag}:${i}`, value(i));
+    return performance.now() - t0;
+  },
+
+  async idbKeyvalSets(tag, n) {
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) await kv.set(`${tag}:${i}`, value(i));
+    return performance.now() - t0;
+  },
+
+  // Ours: resolves (later, through seen()) with the time the 'change' event
+  // for `key` arrived from another page.
+  watch(key) {
+    seen = new Promise((resolve) => {
+      watched = { key, resolve };
+    });
+  },
+
+  seen: () => seen,
+
+  // Sets `key`; returns the time just before the set was issued.
+  async poke(key) {
+    const t = now();
+    await map.set(key, value(0));
+    return t;
+  },
+
+  async openDexie(name) {
+    db = new Dexie(name);
+    db.version(1).stores({ kv: '' });
+    await db.open();
+  },
+
+  // A liveQuery of `key` (as an app's UI would hold); resolves seen() with
+  // the time it first emits the value.
+  watchDexie(key) {
+    seen = new Promise((resolve) => {
+      const sub = liveQuery(() => db.kv.get(key)).subscribe((v) => {
+        if (v === undefined) return;
+        const t = now();
+        queueMicrotask(() => sub.unsubscribe());
+        resolve(t);
+      });
+    });
+  },
+
+  async pokeDexie(key) {
+    const t = now();
+    await db.kv.put(value(0), key);
+    return t;
+  },
+
+  async close() {
+    await map?.close();
+    map = null;
+    db?.close();
+    db = null;
+  },
+};
+window.tabsReady = true;

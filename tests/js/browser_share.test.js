@@ -1,0 +1,149 @@
+// One store shared by the tabs and workers of an origin (issue 13), in real
+// Chromium: pages and a dedicated worker open the same store, write at
+// once, and converge; the leader page closes or crashes mid-write and the
+// others go on, losing no resolved write.
+import { useBrowser } from './browser_fixture.js';
+
+const KINDS = ['opfs', 'indexeddb', 'sqlite'];
+const browser = useBrowser();
+
+async function openPage() {
+  const page = await browser.context.newPage();
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+  await page.goto(`${browser.server.url}/tests/browser/share.html`);
+  await page.waitForFunction(() => window.shareReady === true);
+  return page;
+}
+
+// Runs ops[op](...args) in the page (or, with worker: true, in its worker).
+function call(page, op, ...args) {
+  return page.evaluate(([o, a]) => window.ops[o](...a), [op, args]);
+}
+function callWorker(page, op, ...args) {
+  return page.evaluate(([o, a]) => window.worker(o, ...a), [op, args]);
+}
+
+let storeCount = 0;
+const freshName = (tag) => `${tag}-${Date.now()}-${++storeCount}`;
+
+async function openAll(pages, kind, name) {
+  const roles = [await call(pages[0], 'open', kind, name)];
+  roles.push(...(await Promise.all(pages.slice(1).map((p) => call(p, 'open', kind, name)))));
+  return roles;
+}
+
+async function closeAll(pages) {
+  for (const p of pages) await p.close();
+}
+
+describe.each(KINDS)('a store of the %s backend shared by pages', (kind) => {
+  test('four pages and a worker writing at once converge, in log order, to what a fresh open reads', async () => {
+    const name = freshName('converge');
+    const pages = await Promise.all([0, 1, 2, 3].map(() => openPage()));
+    try {
+      const roles = await openAll(pages, kind, name);
+      expect(roles).toEqual(['leader', 'follower', 'follower', 'follower']);
+      const withWorker = kind !== 'sqlite'; // a worker has no import map for sqlite-wasm
+      if (withWorker) expect(await callWorker(pages[1], 'open', kind, name)).toBe('follower');
+      const runs = pages.map((p, i) => call(p, 'randomOps', 100 + i, 150, `p${i}`));
+      if (withWorker) runs.push(callWorker(pages[1], 'randomOps', 99, 150, 'w'));
+      await Promise.all(runs);
+      for (const p of pages) await call(p, 'refresh');
+      if (withWorker) await callWorker(pages[1], 'refresh');
+      const all = await Promise.all(pages.map((p) => call(p, 'contents')));
+      if (withWorker) all.push(await callWorker(pages[1], 'contents'));
+      for (const c of all.slice(1)) expect(c).toEqual(all[0]);
+      expect(all[0].length).toBeGreaterThan(0);
+      expect((await call(pages[0], 'stats')).clients).toBe(withWorker ? 4 : 3);
+      if (withWorker) await callWorker(pages[1], 'close');
+      for (const p of pages) await call(p, 'close');
+      const fresh = await openPage();
+      await call(fresh, 'open', kind, name);
+      expect(await call(fresh, 'contents')).toEqual(all[0]);
+      await fresh.close();
+    } finally {
+      await closeAll(pages);
+    }
+  }, 120000);
+
+  test('four pages doing 300 updates each of one counter end with 1200 in every page', async () => {
+    const name = freshName('counter');
+    const pages = await Promise.all([0, 1, 2, 3].map(() => openPage()));
+    try {
+      await openAll(pages, kind, name);
+      await Promise.all(pages.map((p) => call(p, 'counter', 300)));
+      for (const p of pages) {
+        await call(p, 'refresh');
+        expect(await call(p, 'get', 'n')).toBe(1200);
+      }
+    } finally {
+      await closeAll(pages);
+    }
+  }, 120000);
+});
+
+test('a write in one page reaches a change listener in another, with origin remote', async () => {
+  const name = freshName('events');
+  const pages = await Promise.all([0, 1, 2].map(() => openPage()));
+  try {
+    await openAll(pages, 'indexeddb', name);
+    await call(pages[1], 'set', 'from-follower', 1);
+    await call(pages[0], 'set', 'from-leader', 2);
+    await pages[2].waitForFunction(() => window.ops.remoteKeys().length >= 2);
+    expect(await call(pages[2], 'remoteKeys')).toEqual(['from-follower', 'from-leader']);
+    expect(await call(pages[1], 'remoteKeys')).toEqual(['from-leader']);
+  } finally {
+    await closeAll(pages);
+  }
+}, 60000);
+
+describe.each(KINDS)('the leader page of a %s store going away', (kind) => {
+  test.each(['closed', 'crashed'])('while followers write (%s): they go on, and every resolved write is there exactly once', async (how) => {
+    const name = freshName(`leader-${how}`);
+    const pages = await Promise.all([0, 1, 2].map(() => openPage()));
+    const [leader, ...followers] = pages;
+    try {
+      await openAll(pages, kind, name);
+      followers.forEach((p, i) => call(p, 'startLoop', `f${i}:`));
+      await followers[0].waitForFunction(() => window.ops.resolvedSoFar() > 20);
+      if (how === 'crashed') {
+        // Kills the page's renderer process. (CDP's Page.crash takes the
+        // whole browser down with it in this Chromium.)
+        await leader.goto('chrome://crash').catch(() => {});
+      } else {
+        await leader.close();
+      }
+      // Writes resolve again after the failover.
+      const before = await call(followers[0], 'resolvedSoFar');
+      await followers[0].waitForFunction((n) => window.ops.resolvedSoFar() > n + 20, before, { timeout: 20000 });
+      const loops = await Promise.all(followers.map((p) => call(p, 'stopLoop')));
+      for (const l of loops) expect(l.error).toBeNull();
+      const roles = await Promise.all(followers.map((p) => call(p, 'stats').then((s) => s.role)));
+      expect(roles.sort()).toEqual(['follower', 'leader']);
+      for (const p of followers) await call(p, 'refresh');
+      const states = await Promise.all(followers.map((p) => call(p, 'contents')));
+      expect(states[1]).toEqual(states[0]);
+      const keys = new Set(states[0].map(([k]) => k)); // keys of a map: each once
+      const lost = loops.flatMap((l) => l.resolved).filter((k) => !keys.has(k));
+      expect(lost).toEqual([]);
+    } finally {
+      for (const p of pages) if (!p.isClosed()) await p.close();
+    }
+  }, 60000);
+});
+
+test('a follower that reloads rejoins and sees what was written meanwhile', async () => {
+  const name = freshName('reload');
+  const pages = await Promise.all([0, 1].map(() => openPage()));
+  try {
+    await openAll(pages, 'opfs', name);
+    await call(pages[1], 'counter', 5);
+    await pages[1].reload();
+    await pages[1].waitForFunction(() => window.shareReady === true);
+    await call(pages[0], 'counter', 5);
+    expect(await call(pages[1], 'open', 'opfs', name)).toBe('follower');
+    expect(await call(pages[1], 'get', 'n')).toBe(10);
+  } finally {
+    await closeAll(pages);
+  }
+}, 60000);
