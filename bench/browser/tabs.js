@@ -60,6 +60,24 @@ window.tabs = {
     return t;
   },
 
+  // Writes keys 1..n (short string values) with setMany, 10,000 at a time.
+  async fill(n) {
+    for (let i = 1; i <= n; i += 10_000) {
+      const entries = [];
+      for (let j = i; j < Math.min(n + 1, i + 10_000); j++) entries.push([`key:${j}`, `v${j}`]);
+      await map.setMany(entries);
+    }
+  },
+
+  // Opens the store and iterates it: milliseconds until this page holds
+  // every entry, the count, and the role.
+  async join(kind, name) {
+    const t0 = performance.now();
+    await this.open(kind, name);
+    const count = [...map].length;
+    return { ms: performance.now() - t0, count, role: map.stats().role };
+  },
+
   async openDexie(name) {
     db = new Dexie(name);
     db.version(1).stores({ kv: '' });

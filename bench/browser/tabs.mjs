@@ -12,7 +12,9 @@
 //   in A until the event in B (performance.timeOrigin + now(): one clock for
 //   all pages). PROP samples, one at a time, after WARM unrecorded ones.
 // Dexie's cross-tab propagation in the same browser: a liveQuery of the key
-// in B, a table.put in A.
+// in B, a table.put in A. Join: a leader holds PMAP_TABS_JOIN_N entries
+// (default 100,000); a new page opens the store and iterates it; then the
+// same alone, for comparison.
 //
 // Environment: PMAP_TABS_N (awaited sets, default 2000), PMAP_TABS_PROP
 // (samples, default 300), PMAP_TABS_KINDS (default opfs,indexeddb,sqlite),
@@ -34,6 +36,7 @@ const { launchProfile, newProfileDir } = await import('../../tests/browser/chrom
 const N = Number(process.env.PMAP_TABS_N ?? 2000);
 const PROP = Number(process.env.PMAP_TABS_PROP ?? 300);
 const KINDS = (process.env.PMAP_TABS_KINDS ?? 'opfs,indexeddb,sqlite').split(',');
+const JOIN_N = Number(process.env.PMAP_TABS_JOIN_N ?? 100_000);
 const WARM = 20;
 
 const quantile = (xs, q) => {
@@ -85,6 +88,24 @@ try {
     rows.push({ kind, leader: N / (leaderMs / 1000), follower: N / (followerMs / 1000), idb: N / (idbMs / 1000), fromFollower, fromLeader });
     for (const p of [L, A, B]) await call(p, 'close');
   }
+  // Join: L holds JOIN_N entries; a new page opens the store and iterates
+  // it. Then, for comparison, the same page opens it alone (L closed).
+  const joins = [];
+  for (const kind of KINDS) {
+    const name = `tabs-join-${kind}-${Date.now()}`;
+    await call(L, 'open', kind, name);
+    await call(L, 'fill', JOIN_N);
+    const J = await newPage();
+    const joined = await call(J, 'join', kind, name);
+    await call(J, 'close');
+    await call(L, 'close');
+    const alone = await call(J, 'join', kind, name);
+    await call(J, 'close');
+    await J.close();
+    for (const r of [joined, alone]) if (r.count !== JOIN_N) throw new Error(`${kind}: a joining page iterated ${r.count} of ${JOIN_N}`);
+    if (joined.role !== 'follower' || alone.role !== 'leader') throw new Error(`${kind}: roles ${joined.role}, ${alone.role}`);
+    joins.push({ kind, joined: joined.ms, alone: alone.ms });
+  }
   const dexieName = `tabs-bench-dexie-${Date.now()}`;
   await call(A, 'openDexie', dexieName);
   await call(B, 'openDexie', dexieName);
@@ -102,6 +123,10 @@ try {
   console.log(`Dexie liveQuery across tabs (put in A until B's liveQuery emits): p50 ${fmtMs(dexie.p50)}, p99 ${fmtMs(dexie.p99)}`);
   for (const r of rows) {
     console.log(`${r.kind}: Dexie p50 / ours (follower → follower) p50: ${(dexie.p50 / r.fromFollower.p50).toFixed(1)}x; (leader → follower) ${(dexie.p50 / r.fromLeader.p50).toFixed(1)}x`);
+  }
+  console.log('');
+  for (const j of joins) {
+    console.log(`${j.kind}: a page joins a store of ${JOIN_N} entries held by a leader and iterates it in ${j.joined.toFixed(0)} ms; opening it alone takes ${j.alone.toFixed(0)} ms (join / alone ${(j.joined / j.alone).toFixed(2)}x)`);
   }
 } finally {
   await context.close();

@@ -58,6 +58,21 @@ export const ops = {
     await Promise.all(inFlight);
   },
 
+  // Keys key:1..n with short string values, by setMany of 10,000.
+  async fill(n) {
+    for (let i = 1; i <= n; i += 10_000) {
+      const entries = [];
+      for (let j = i; j < Math.min(n + 1, i + 10_000); j++) entries.push([`key:${j}`, `v${j}`]);
+      await map.setMany(entries);
+    }
+  },
+
+  // How many entries iteration gives, and the first and last.
+  summary() {
+    const all = [...map];
+    return { count: all.length, first: all[0], last: all[all.length - 1] };
+  },
+
   async counter(n) {
     for (let i = 0; i < n; i++) await map.update('n', (v) => (v ?? 0) + 1);
   },

@@ -147,3 +147,20 @@ test('a follower that reloads rejoins and sees what was written meanwhile', asyn
     await closeAll(pages);
   }
 }, 60000);
+
+test('a fifth page joins a store of 100,000 entries that four pages share, and holds them all', async () => {
+  const name = freshName('join');
+  const pages = await Promise.all([0, 1, 2, 3].map(() => openPage()));
+  try {
+    await openAll(pages, 'indexeddb', name);
+    await call(pages[0], 'fill', 100_000);
+    await call(pages[3], 'set', 'last', 'from a follower');
+    const fifth = await openPage();
+    pages.push(fifth);
+    expect(await call(fifth, 'open', 'indexeddb', name)).toBe('follower');
+    expect(await call(fifth, 'summary')).toEqual({ count: 100_001, first: ['key:1', 'v1'], last: ['last', 'from a follower'] });
+    expect((await call(pages[0], 'stats')).clients).toBe(4);
+  } finally {
+    await closeAll(pages);
+  }
+}, 60000);
