@@ -78,6 +78,29 @@ window.tabs = {
     return { ms: performance.now() - t0, count, role: map.stats().role };
   },
 
+  // The floor under any design in which a follower's awaited write waits
+  // for the leader (the issue's contract): milliseconds for n round trips
+  // of a small message over a BroadcastChannel to a page that echoes it.
+  echo(name) {
+    const c = new BroadcastChannel(name);
+    c.onmessage = (e) => c.postMessage(e.data);
+    window.echoChannel = c;
+  },
+
+  async pingPong(name, n) {
+    const c = new BroadcastChannel(name);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      await new Promise((resolve) => {
+        c.onmessage = resolve;
+        c.postMessage({ k: 'write', seq: i, key: `key:${i}`, value: value(i) });
+      });
+    }
+    const ms = performance.now() - t0;
+    c.close();
+    return ms;
+  },
+
   async openDexie(name) {
     db = new Dexie(name);
     db.version(1).stores({ kv: '' });

@@ -11,6 +11,8 @@
 //   'remote'), A (or L) sets it; the latency runs from just before the set
 //   in A until the event in B (performance.timeOrigin + now(): one clock for
 //   all pages). PROP samples, one at a time, after WARM unrecorded ones.
+// The floor: N round trips of a small message over a BroadcastChannel from A
+// to L, which echoes them, next to N more idb-keyval sets in A.
 // Dexie's cross-tab propagation in the same browser: a liveQuery of the key
 // in B, a table.put in A. Join: a leader holds PMAP_TABS_JOIN_N entries
 // (default 100,000); a new page opens the store and iterates it; then the
@@ -106,6 +108,9 @@ try {
     if (joined.role !== 'follower' || alone.role !== 'leader') throw new Error(`${kind}: roles ${joined.role}, ${alone.role}`);
     joins.push({ kind, joined: joined.ms, alone: alone.ms });
   }
+  await call(L, 'echo', 'tabs-bench-echo');
+  const floorMs = await call(A, 'pingPong', 'tabs-bench-echo', N);
+  const floorIdbMs = await call(A, 'idbKeyvalSets', 'floor', N);
   const dexieName = `tabs-bench-dexie-${Date.now()}`;
   await call(A, 'openDexie', dexieName);
   await call(B, 'openDexie', dexieName);
@@ -119,6 +124,8 @@ try {
   for (const r of rows) {
     console.log(`| ${r.kind} | ${fmtRate(r.leader)} | ${fmtRate(r.follower)} | ${fmtRate(r.idb)} | ${(r.follower / r.idb).toFixed(1)}x | ${fmtMs(r.fromFollower.p50)} | ${fmtMs(r.fromFollower.p99)} | ${fmtMs(r.fromLeader.p50)} | ${fmtMs(r.fromLeader.p99)} |`);
   }
+  const floorRate = N / (floorMs / 1000);
+  console.log(`BroadcastChannel floor (a round trip to a page that echoes, the least a follower's awaited set can cost): ${fmtRate(floorRate)}; idb-keyval in the same page right after: ${fmtRate(N / (floorIdbMs / 1000))}; floor / idb-keyval ${(floorRate / (N / (floorIdbMs / 1000))).toFixed(1)}x (the issue's target for ours is 10x)`);
   console.log('');
   console.log(`Dexie liveQuery across tabs (put in A until B's liveQuery emits): p50 ${fmtMs(dexie.p50)}, p99 ${fmtMs(dexie.p99)}`);
   for (const r of rows) {

@@ -284,6 +284,16 @@ export class LogDriver {
     this.#writes.settle(upto);
   }
 
+  /**
+   * Resolves once every write appended so far is stored where a crash of
+   * this context cannot undo it: at once for backends that store a write
+   * before its append resolves (fs, sqlite); opfs and indexeddb acknowledge
+   * a relaxed append earlier (docs/BACKENDS.md, `written()`).
+   */
+  async written() {
+    await this.#backend.written?.();
+  }
+
   async #sync() {
     const waiters = this.#writes.syncs.splice(0);
     try {

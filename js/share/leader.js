@@ -129,7 +129,9 @@ export class Leader {
       if (e.type === 'clear') this.#cleared = { tick, client: f.client };
       else for (const key of e.keys ?? [e.key]) this.#note(key, tick, f.client);
     }
-    (msg.strict ? done.then(() => this.#driver.flush()) : done).then(() => ack(), fail);
+    // Acknowledged once stored where the leader's crash cannot undo it: the
+    // follower keeps the write to send again until then.
+    (msg.strict ? done.then(() => this.#driver.flush()) : done.then(() => this.#driver.written())).then(() => ack(), fail);
   }
 
   #sync(f, msg) {

@@ -242,6 +242,14 @@ export class IndexedDbBackend {
     if (this.#failure) throw this.#failure;
   }
 
+  /**
+   * Resolves once every append so far is committed, where a crash of this
+   * page can no longer undo it (relaxed: not necessarily flushed; sync()).
+   */
+  async written() {
+    await this.#settled();
+  }
+
   async truncate(length) {
     const bytes = await this.read();
     // A failed append was an aborted transaction and wrote nothing: the

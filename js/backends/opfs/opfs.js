@@ -125,6 +125,14 @@ export class OpfsBackend {
     this.#unconfirmedBytes += bytes.length;
   }
 
+  /**
+   * Resolves once every append so far is in the file, where a crash of
+   * this page can no longer undo it (not flushed: see sync()).
+   */
+  async written() {
+    if (this.#lastRelaxed > this.#confirmed) await this.#client.call('written');
+  }
+
   truncate(length) {
     return this.#client.call('truncate', { length });
   }

@@ -110,6 +110,9 @@ const ops = {
     size = msg.length;
   },
 
+  // Answered in order: once it is, every append before it is in the file.
+  written() {},
+
   sync() {
     handle.flush();
   },
