@@ -158,7 +158,14 @@ export class PersistentMap {
         leader()?.resync();
         this.#reloaded();
       },
-      error: (err) => this.#events.emit('error', err),
+      error: (err) => {
+        // Deposed (web_lock.js): another map leads now; its followers go to it.
+        if (err.code === 'LOCKED' && leader() !== null) {
+          this.#sharing.stop();
+          this.#sharing.close();
+        }
+        this.#events.emit('error', err);
+      },
       taken: (some) => leader()?.taken(some),
       appended: (bytes) => leader()?.appended(bytes),
       resync: () => leader()?.resync(),

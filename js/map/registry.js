@@ -66,7 +66,7 @@ export async function makeBackend(name, options) {
   if (!factory) {
     throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...factories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
   }
-  return { backend: await factory(name, { wait: options.wait === true, signal: options.signal, wasm: options.wasm }), kind };
+  return { backend: await factory(name, { wait: options.wait === true, signal: options.signal, wasm: options.wasm, steal: options.steal === true }), kind };
 }
 
 /**

@@ -259,6 +259,26 @@ export function broadcastChannelTransport(key) {
       }
       return endpoint.connection(leader);
     },
+    /** Holds the lock under which one follower at a time deposes a hung leader: resolves to its release. */
+    async deposing() {
+      let release;
+      const held = new Promise((resolve) => {
+        release = resolve;
+      });
+      await new Promise((resolve, reject) => {
+        navigator.locks.request(`persistent-map-depose:${key}`, () => {
+          resolve();
+          return held;
+        }).catch(reject);
+      });
+      return release;
+    },
+    /** Whether a leader answers now. */
+    async leaderAnswers() {
+      const conn = await this.connect();
+      conn?.close();
+      return conn !== null;
+    },
     async listen(onConnection) {
       if (!canShare()) throw new PersistentMapError('IO', 'this environment has no BroadcastChannel or Web Locks, so a store cannot be shared');
       const endpoint = await Endpoint.open(channelName);

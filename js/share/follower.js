@@ -9,7 +9,7 @@
 // and sequence number are in the log). See protocol.js.
 
 import { OpWriter } from '../op_writer.js';
-import { errorFromWorker, statusError } from '../errors.js';
+import { PersistentMapError, errorFromWorker, statusError } from '../errors.js';
 import { checkWritable } from '../map/write_groups.js';
 import { PROTOCOL, checkFromLeader, randomId } from './protocol.js';
 
@@ -21,6 +21,17 @@ export const CONFLICT = Symbol('conflict');
  * listen: it is starting, or it does not share the store.
  */
 export const JOIN_PATIENCE_MS = 3000;
+
+/**
+ * How long a follower waits for a leader that does not answer before it
+ * takes the store over (where the transport can: tabs, whose leader may be
+ * frozen or hung; a process that hangs still holds its socket).
+ */
+export const HANG_MS = 3000;
+
+function hung(name) {
+  return Object.assign(new PersistentMapError('IO', `the leader of store ${name} did not answer for ${HANG_MS} ms`), { hung: true });
+}
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,9 +60,12 @@ export class FollowerDriver {
   #joined = null; // { resolve, reject } while (re)joining
   #syncs = new Map(); // id -> { msg, resolve, reject }
   #syncId = 0;
+  #heard = 0; // when the leader was last heard from, or asked something while idle
+  #watchdog = null; // the timer that looks for a hung leader, while one is waited for
 
   /**
-   * `sharing`: { connect(), tryLead() } (the transport and the backend);
+   * `sharing`: { connect(), tryLead({ steal }), canDepose } (the transport
+   * and the backend);
    * `hooks`: remote(apply), reloaded(), promote(lead, handOver) (this
    * follower took the lock: lead from `lead`, { backend, bytes }, and call
    * handOver() for its unfinished business once ready), error(err).
@@ -145,6 +159,7 @@ export class FollowerDriver {
       return;
     }
     group.ops = this.ops.take().slice();
+    this.#waiting();
     this.#pending.push(group);
     this.#send(group);
   }
@@ -152,6 +167,21 @@ export class FollowerDriver {
   #send(group) {
     this.#conn?.send({ t: 'write', seq: group.seq, strict: this.#strict, cond: group.cond }, group.ops);
     this.#conn?.keepAlive(true);
+  }
+
+  // Something is asked of the leader: if it stays silent for HANG_MS, it
+  // is deposed (where the transport can take a store over).
+  #waiting() {
+    if (this.#sharing.canDepose !== true) return;
+    if (this.#pending.length === 0 && this.#syncs.size === 0) this.#heard = Date.now(); // asked while idle
+    this.#watchdog ??= setInterval(() => {
+      if (this.#pending.length === 0 && this.#syncs.size === 0) {
+        clearInterval(this.#watchdog);
+        this.#watchdog = null;
+      } else if (this.#conn !== null && Date.now() - this.#heard > HANG_MS) {
+        this.#conn.close(hung(this.#name)); // #lost: rejoin, deposing it
+      }
+    }, HANG_MS / 4);
   }
 
   /** Resolves once this map reflects every write sequenced before the call. */
@@ -174,6 +204,7 @@ export class FollowerDriver {
     const id = ++this.#syncId;
     const msg = { t: 'sync', id, ...what };
     return new Promise((resolve, reject) => {
+      this.#waiting();
       this.#syncs.set(id, { msg, resolve, reject });
       this.#conn?.send(msg);
       this.#conn?.keepAlive(true);
@@ -184,6 +215,7 @@ export class FollowerDriver {
     this.#conn = conn;
     this.#term = null;
     conn.onmessage = (msg, bytes) => {
+      this.#heard = Date.now();
       try {
         checkFromLeader(msg);
         this.#onMessage(msg, bytes);
@@ -275,13 +307,15 @@ export class FollowerDriver {
       this.#fail(err); // the leader speaks another protocol: do not loop
       return;
     }
-    this.#rejoin();
+    this.#rejoin(err?.hung === true);
   }
 
-  async #rejoin() {
+  // Leads or joins the next leader; `depose`: the last one hung, take the
+  // store from it unless another leader answers.
+  async #rejoin(depose) {
     for (let delay = 1; this.state === 'open'; delay = Math.min(delay * 2, 50)) {
       try {
-        const lead = await this.#sharing.tryLead();
+        const lead = await this.#sharing.tryLead({ steal: depose });
         if (lead !== null) {
           if (this.state === 'open') await this.#hooks.promote(lead, () => this.#handOver());
           else await lead.backend.close(); // closed meanwhile
@@ -308,6 +342,8 @@ export class FollowerDriver {
    */
   #handOver() {
     this.#cut();
+    clearInterval(this.#watchdog);
+    this.#watchdog = null;
     this.state = 'closed';
     const pending = this.#pending.splice(0);
     const syncs = [...this.#syncs.values()];
@@ -319,6 +355,8 @@ export class FollowerDriver {
 
   #fail(error) {
     if (this.state !== 'open') return;
+    clearInterval(this.#watchdog);
+    this.#watchdog = null;
     this.state = 'failed';
     this.failure = error;
     this.#cut();
@@ -348,6 +386,8 @@ export class FollowerDriver {
   }
 
   async release() {
+    clearInterval(this.#watchdog);
+    this.#watchdog = null;
     this.state = 'closed';
     const conn = this.#conn;
     this.#conn = null;

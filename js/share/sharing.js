@@ -22,6 +22,7 @@ export class Sharing {
   #options;
   #transport;
   #server = null;
+  #deposed = null; // releases the transport's deposing lock
 
   /**
    * @param {string} name
@@ -65,14 +66,39 @@ export class Sharing {
     }
   }
 
-  /** Opens the backend if its lock is free: { backend, bytes }, or null. */
-  async tryLead() {
+  /**
+   * Opens the backend if its lock is free: { backend, bytes }, or null.
+   * With `steal`, the leader hung: takes the store from it, unless a leader
+   * answers (another follower took it first). One follower at a time
+   * (transport.deposing), until the new leader listens.
+   */
+  async tryLead({ steal = false } = {}) {
+    if (steal) return this.#depose();
     const { backend } = await makeBackend(this.#name, { ...this.#options, wait: false });
     try {
       return { backend, bytes: await backend.open() };
     } catch (err) {
       if (err.code === 'LOCKED') return null;
       throw err;
+    }
+  }
+
+  async #depose() {
+    const release = await this.#transport.deposing();
+    try {
+      if (await this.#transport.leaderAnswers()) {
+        release();
+        return null;
+      }
+      const { backend } = await makeBackend(this.#name, { ...this.#options, wait: false, steal: true });
+      const lead = { backend, bytes: await backend.open() };
+      this.#deposed = release; // held until this map listens as the leader
+      return lead;
+    } catch {
+      // The old leader's storage is not free yet (its page is frozen with
+      // the file open): try again later, as a follower.
+      release();
+      return null;
     }
   }
 
@@ -93,15 +119,21 @@ export class Sharing {
 
   /** Takes followers from now on. */
   async listen() {
-    this.#server = await this.#transport.listen((conn) => this.leader.attach(conn));
+    try {
+      this.#server = await this.#transport.listen((conn) => this.leader.attach(conn));
+    } finally {
+      this.#deposed?.();
+      this.#deposed = null;
+    }
   }
 
   /** This map follows: its driver (hooks as FollowerDriver's). */
   follow(core, overlay, hooks) {
     const sharing = {
       pid: this.#transport.pid,
+      canDepose: typeof this.#transport.deposing === 'function',
       connect: () => this.#transport.connect(),
-      tryLead: () => this.tryLead(),
+      tryLead: (how) => this.tryLead(how),
     };
     this.follower = new FollowerDriver(this.#name, core, overlay, sharing, this.#options, hooks);
     return this.follower;

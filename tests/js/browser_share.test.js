@@ -2,6 +2,8 @@
 // Chromium: pages and a dedicated worker open the same store, write at
 // once, and converge; the leader page closes or crashes mid-write and the
 // others go on, losing no resolved write.
+import fs from 'node:fs';
+import { launchProfile, newProfileDir } from '../browser/chromium.js';
 import { useBrowser } from './browser_fixture.js';
 
 const KINDS = ['opfs', 'indexeddb', 'sqlite'];
@@ -162,5 +164,96 @@ test('a fifth page joins a store of 100,000 entries that four pages share, and h
     expect((await call(pages[0], 'stats')).clients).toBe(4);
   } finally {
     await closeAll(pages);
+  }
+}, 60000);
+
+describe.each(['opfs', 'indexeddb'])('a %s store whose leader page hangs', (kind) => {
+  test('the followers take it over after a while and go on; the old leader, once it runs again, writes nothing', async () => {
+    const name = freshName('hung');
+    const pages = await Promise.all([0, 1, 2].map(() => openPage()));
+    const [leader, ...followers] = pages;
+    try {
+      await openAll(pages, kind, name);
+      followers.forEach((p, i) => call(p, 'startLoop', `f${i}:`));
+      await followers[0].waitForFunction(() => window.ops.resolvedSoFar() > 20);
+      // The leader's page runs a script for 8 s: it answers nothing. A write
+      // it issued just before is still queued when the others take over.
+      const hang = leader.evaluate(() => {
+        window.queued = window.ops.set('queued-before-the-hang', 1).then(() => 'resolved', (e) => e.code);
+        const end = Date.now() + 8000;
+        while (Date.now() < end);
+      });
+      const before = await call(followers[0], 'resolvedSoFar');
+      await followers[0].waitForFunction((n) => window.ops.resolvedSoFar() > n + 20, before, { timeout: 20000 });
+      await hang;
+      // Deposed: its map failed, and a write there is refused.
+      await leader.waitForFunction(() => window.ops.stats().state === 'failed');
+      const refused = await leader.evaluate(() => window.ops.set('from-the-old-leader', 1).then(() => 'written', (e) => e.code));
+      expect(refused).toBe('CLOSED');
+      const loops = await Promise.all(followers.map((p) => call(p, 'stopLoop')));
+      for (const l of loops) expect(l.error).toBeNull();
+      for (const p of followers) await call(p, 'refresh');
+      const states = await Promise.all(followers.map((p) => call(p, 'contents')));
+      expect(states[1]).toEqual(states[0]);
+      const keys = new Set(states[0].map(([k]) => k));
+      expect(keys.has('from-the-old-leader')).toBe(false);
+      // Fenced: the queued write never reached the storage the others use
+      // (a relaxed write, it may have resolved when it was handed over, as
+      // a write of a tab that crashes may).
+      expect(keys.has('queued-before-the-hang')).toBe(false);
+      expect(['resolved', 'LOCKED', 'CLOSED']).toContain(await leader.evaluate(() => window.queued));
+      expect(loops.flatMap((l) => l.resolved).filter((k) => !keys.has(k))).toEqual([]);
+      // And the store, opened afresh, is that state.
+      for (const p of pages) await p.close();
+      const fresh = await openPage();
+      pages.push(fresh);
+      await call(fresh, 'open', kind, name);
+      expect(await call(fresh, 'contents')).toEqual(states[0]);
+    } finally {
+      for (const p of pages) if (!p.isClosed()) await p.close();
+    }
+  }, 90000);
+});
+
+test.each(['opfs', 'indexeddb'])('the %s leader running out of quota: a follower\'s write rejects with QUOTA, and the store refuses writes until reopened', async (kind) => {
+  // A fresh profile whose quota is cut before any storage is touched.
+  const dir = newProfileDir();
+  const ctx = await launchProfile(dir);
+  try {
+    const open = async (page) => {
+      await page.goto(`${browser.server.url}/tests/browser/share.html`);
+      await page.waitForFunction(() => window.shareReady === true);
+      return page;
+    };
+    const first = await ctx.newPage();
+    const cdp = await ctx.newCDPSession(first);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin: browser.server.url, quotaSize: 2 << 20 });
+    const leader = await open(first);
+    const follower = await open(await ctx.newPage());
+    const name = freshName('quota');
+    expect(await call(leader, 'open', kind, name)).toBe('leader');
+    expect(await call(follower, 'open', kind, name)).toBe('follower');
+    const outcome = await follower.evaluate(async () => {
+      const big = new Uint8Array(900 << 10);
+      for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+      for (let i = 0; i < 8; i++) {
+        try {
+          await window.ops.set(`big${i}`, big);
+        } catch (err) {
+          return { i, code: err.code, name: err.name };
+        }
+      }
+      return null;
+    });
+    expect(outcome).toMatchObject({ code: 'QUOTA', name: 'PersistentMapError' });
+    const after = (page) => page.evaluate(() => window.ops.set('later', 1).then(() => 'written', (e) => e.code));
+    // The leader refuses writes until reopened, as a single map would
+    // (CLOSED, caused by the failure); a follower's writes get the failure.
+    expect(await after(leader)).toBe('CLOSED');
+    expect(await after(follower)).toBe('QUOTA');
+    expect((await call(leader, 'stats')).state).toBe('failed');
+  } finally {
+    await ctx.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60000);

@@ -5,12 +5,22 @@
 import { PersistentMapError } from '../../errors.js';
 
 /**
+ * The error of a writer whose store another tab or worker took over
+ * (acquireWebLock's `steal`): it must never write again.
+ */
+export function deposed(name) {
+  return new PersistentMapError('LOCKED', `another tab or worker took store '${name}' over while this one was frozen or unresponsive; this map writes no more: reopen the store`, { fatal: true });
+}
+
+/**
  * Takes the exclusive lock for `name`. Without `wait`, a held lock is an
  * immediate LOCKED error; with it, the promise resolves once the holder is
  * gone, or rejects with the signal's reason when `signal` aborts first.
- * Resolves to a function that releases the lock.
+ * With `steal`, the lock is taken from its holder (a shared store's hung
+ * leader), whose `onLost` is then called. Resolves to a function that
+ * releases the lock.
  */
-export async function acquireWebLock(name, { wait = false, signal } = {}) {
+export async function acquireWebLock(name, { wait = false, signal, steal = false, onLost } = {}) {
   const locks = globalThis.navigator?.locks;
   if (!locks && globalThis.isSecureContext === false) {
     // A plain-http page on another host than localhost (`vite --host`
@@ -26,14 +36,19 @@ export async function acquireWebLock(name, { wait = false, signal } = {}) {
   const held = new Promise((resolve) => {
     release = resolve;
   });
+  let isGranted = false;
   const granted = await new Promise((resolve, reject) => {
-    const options = wait ? { mode: 'exclusive', signal } : { mode: 'exclusive', ifAvailable: true };
+    const options = steal ? { mode: 'exclusive', steal: true } : wait ? { mode: 'exclusive', signal } : { mode: 'exclusive', ifAvailable: true };
     locks
       .request(`persistent-map:${name}`, options, (lock) => {
-        resolve(lock !== null);
+        isGranted = lock !== null;
+        resolve(isGranted);
         return lock === null ? undefined : held;
       })
-      .catch(reject);
+      .catch((err) => {
+        if (!isGranted) reject(err);
+        else if (err?.name === 'AbortError') onLost?.(); // stolen
+      });
   });
   if (!granted) {
     throw new PersistentMapError('LOCKED', `store '${name}' is open in another tab or worker; close it there, or open with { wait: true } to wait for it`);

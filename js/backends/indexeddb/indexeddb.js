@@ -16,7 +16,7 @@
 
 import { concatBytes } from '../common/bytes.js';
 import { PersistentMapError, fromSystemError, lateFailure } from '../../errors.js';
-import { acquireWebLock } from '../common/web_lock.js';
+import { acquireWebLock, deposed } from '../common/web_lock.js';
 
 const CHUNKS = 'chunks';
 const META = 'meta';
@@ -53,12 +53,13 @@ export class IndexedDbBackend {
   #handOff = null; // the transaction #commitQueueNow issued, while in flight
   #failure = null;
 
-  constructor(name, { wait = false, signal } = {}) {
+  constructor(name, { wait = false, signal, steal = false } = {}) {
     this.name = name;
     this.dbName = `persistent-map/${name}`;
     this.kind = 'log';
     this.wait = wait;
     this.signal = signal;
+    this.steal = steal;
     this.db = null;
     this.head = { first: 0, next: 0 };
     this.release = null;
@@ -95,6 +96,8 @@ export class IndexedDbBackend {
         await finished;
         return await result;
       } catch (err) {
+        // A chunk added where one exists: fenced off by a new leader (open()).
+        if (err?.name === 'ConstraintError') throw deposed(this.name);
         const closed = err && (err.name === 'InvalidStateError' || (err.name === 'UnknownError' && !this.db));
         if (closed && attempt === 0) {
           this.db = null;
@@ -106,11 +109,17 @@ export class IndexedDbBackend {
   }
 
   async open() {
-    this.release = await acquireWebLock(this.name, { wait: this.wait, signal: this.signal });
+    this.release = await acquireWebLock(this.name, { wait: this.wait, signal: this.signal, steal: this.steal, onLost: () => this.#fail(deposed(this.name)) });
     try {
       await this.#connect();
       const head = await this.#transact('readonly', 'default', (tx) => request(tx.objectStore(META).get('head')));
       this.head = head ?? { first: 0, next: 0 };
+      // Fencing: chunks are only ever added, never overwritten, and the
+      // head moves only with a chunk. Taking the store from a leader that
+      // may still be alive (frozen, or hung), an empty chunk at the next
+      // key makes its next write fail, whatever it had queued: that write
+      // adds a chunk at a key that now exists.
+      if (this.steal) await this.#put(new Uint8Array(0), 'strict');
       const bytes = await this.read();
       if (this.head.next - this.head.first > MERGE_CHUNKS_ABOVE) await this.replace(bytes);
       globalThis.addEventListener?.('pagehide', this.#commitQueueNow);
@@ -152,7 +161,7 @@ export class IndexedDbBackend {
     const key = this.head.next;
     const head = { first: this.head.first, next: key + 1 };
     await this.#transact('readwrite', durability, (tx) => {
-      tx.objectStore(CHUNKS).put(chunk.buffer, key);
+      tx.objectStore(CHUNKS).add(chunk.buffer, key);
       tx.objectStore(META).put(head, 'head');
     });
     this.head = head;
@@ -201,6 +210,10 @@ export class IndexedDbBackend {
     this.#queuedBytes = 0;
     const head = { first: this.head.first, next: key + 1 };
     tx.objectStore(CHUNKS).put(chunk.buffer, key);
+    // Fenced as every write (open()): rewriting the chunk in flight, this
+    // one must still fail if a new leader has added a chunk after it.
+    tx.objectStore(CHUNKS).add(new ArrayBuffer(0), key + 1);
+    tx.objectStore(CHUNKS).delete(key + 1);
     tx.objectStore(META).put(head, 'head');
     tx.commit();
     // Later appends (if the page comes back from the back/forward cache)
@@ -225,7 +238,7 @@ export class IndexedDbBackend {
   };
 
   #fail(cause) {
-    const error = lateFailure(cause);
+    const error = cause?.code === 'LOCKED' ? cause : lateFailure(cause); // deposed: nothing was lost
     this.#failure = error;
     try {
       this.onfailure?.(error);
@@ -263,7 +276,7 @@ export class IndexedDbBackend {
     // A strict transaction is only reported complete once it, and so every
     // transaction committed before it, is flushed.
     await this.#transact('readwrite', 'strict', (tx) => {
-      tx.objectStore(META).put(this.head, 'head');
+      tx.objectStore(META).put(Date.now(), 'synced'); // not the head: a deposed leader's sync must not move it
     });
   }
 
@@ -273,7 +286,7 @@ export class IndexedDbBackend {
     const head = { first: next, next: next + 1 };
     await this.#transact('readwrite', 'strict', (tx) => {
       if (next > first) tx.objectStore(CHUNKS).delete(IDBKeyRange.bound(first, next - 1));
-      tx.objectStore(CHUNKS).put(bytes.slice().buffer, next);
+      tx.objectStore(CHUNKS).add(bytes.slice().buffer, next);
       tx.objectStore(META).put(head, 'head');
     });
     this.head = head;

@@ -18,7 +18,7 @@
 
 import { PersistentMapError, errorFromWorker, lateFailure } from '../../errors.js';
 import { WorkerClient } from '../common/worker_rpc.js';
-import { acquireWebLock } from '../common/web_lock.js';
+import { acquireWebLock, deposed } from '../common/web_lock.js';
 
 // At most this many relaxed appends (or bytes) are posted without a reply;
 // the next one waits for the worker. That bounds what a crash of the tab can
@@ -43,11 +43,12 @@ export class OpfsBackend {
   #unconfirmed = 0; // relaxed appends posted since the last reply
   #unconfirmedBytes = 0;
 
-  constructor(name, { wait = false, signal } = {}) {
+  constructor(name, { wait = false, signal, steal = false } = {}) {
     this.name = name;
     this.kind = 'log';
     this.wait = wait;
     this.signal = signal;
+    this.steal = steal;
   }
 
   // The worker answers in order: everything posted before a reply is written.
@@ -94,14 +95,16 @@ export class OpfsBackend {
       gone: (message) => this.#onWorkerGone(message),
       // A relaxed append's failure: it was acknowledged when posted.
       unsolicited: (data) => {
-        if (data.deferred) this.#fail(lateFailure(errorFromWorker(data.error)));
+        if (!data.deferred) return;
+        const error = errorFromWorker(data.error);
+        this.#fail(error.code === 'LOCKED' ? error : lateFailure(error)); // LOCKED: deposed (web_lock.js)
       },
       replied: (id) => this.#replied(id),
     });
     try {
-      this.#release = await acquireWebLock(this.name, { wait: this.wait, signal: this.signal });
+      this.#release = await acquireWebLock(this.name, { wait: this.wait, signal: this.signal, steal: this.steal, onLost: () => this.#fail(deposed(this.name)) });
       this.#fileOpen = true;
-      return await this.#client.call('open', { name: this.name });
+      return await this.#client.call('open', { name: this.name, steal: this.steal });
     } catch (err) {
       await this.close().catch(() => {});
       throw err;

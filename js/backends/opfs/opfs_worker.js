@@ -45,6 +45,42 @@ async function createHandle(file) {
   }
 }
 
+// The file's writer lock, held by this worker while it has the file open.
+// A new leader's worker takes it (steal) from one whose page hung or froze
+// (js/share/): losing it closes the handle at once and drops what was not
+// written, so that the deposed leader's later writes fail instead of
+// reaching the file, and the new leader can open it.
+let releaseWriter = null;
+
+function holdWriterLock(steal) {
+  return new Promise((granted, reject) => {
+    navigator.locks
+      .request(`persistent-map-writer:${name}`, steal ? { steal: true } : {}, () => {
+        granted();
+        return new Promise((resolve) => {
+          releaseWriter = resolve;
+        });
+      })
+      .catch((err) => {
+        if (releaseWriter === null) reject(err);
+        else if (err?.name === 'AbortError') deposed();
+      });
+  });
+}
+
+function deposed() {
+  waiting = [];
+  waitingBytes = 0;
+  failed = { code: 'LOCKED', message: `another tab or worker took store '${name}' over while this one was frozen or unresponsive; this map writes no more: reopen the store`, fatal: true };
+  try {
+    handle?.close();
+  } catch {
+    // closed already
+  }
+  handle = null;
+  self.postMessage({ ok: false, error: failed, deferred: true });
+}
+
 async function openHandle(gen) {
   const file = await dir.getFileHandle(fileName(gen), { create: true });
   handle = await createHandle(file);
@@ -76,6 +112,7 @@ const ops = {
 
   async open(msg) {
     name = msg.name;
+    await holdWriterLock(msg.steal === true);
     const root = await navigator.storage.getDirectory();
     dir = await root.getDirectoryHandle('persistent-map', { create: true });
     let newest = -1;
@@ -152,6 +189,7 @@ const ops = {
   close() {
     if (handle) handle.close();
     handle = null;
+    releaseWriter?.();
   },
 };
 
