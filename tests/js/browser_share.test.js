@@ -257,3 +257,25 @@ test.each(['opfs', 'indexeddb'])('the %s leader running out of quota: a follower
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }, 60000);
+
+test('a service worker follows a store that pages share: its writes reach the pages, theirs reach it', async () => {
+  const name = freshName('sw');
+  const pages = await Promise.all([0, 1].map(() => openPage()));
+  try {
+    await openAll(pages, 'indexeddb', name);
+    const sw = (op, ...args) => pages[1].evaluate(([o, a]) => window.sw(o, ...a), [op, args]);
+    expect(await sw('open', 'indexeddb', name)).toBe('follower');
+    await sw('set', 'from-the-service-worker', 1);
+    await call(pages[0], 'set', 'from-a-page', 2);
+    await call(pages[0], 'refresh');
+    await sw('refresh');
+    expect(await call(pages[0], 'get', 'from-the-service-worker')).toBe(1);
+    expect(await sw('get', 'from-a-page')).toBe(2);
+    await sw('counter', 50);
+    await call(pages[1], 'refresh');
+    expect(await call(pages[1], 'get', 'n')).toBe(50);
+    await sw('close');
+  } finally {
+    await closeAll(pages);
+  }
+}, 60000);
