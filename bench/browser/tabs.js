@@ -101,6 +101,36 @@ window.tabs = {
     return ms;
   },
 
+  // The floor of propagation through a leader: L re-posts what A posts
+  // (relay), and B watches for it (watchRelay): two hops on a channel, with
+  // no store.
+  relay(name) {
+    const c = new BroadcastChannel(name);
+    c.onmessage = (e) => {
+      if (!e.data.relayed) c.postMessage({ ...e.data, relayed: true });
+    };
+    window.relayChannel = c;
+  },
+
+  watchRelay(name, key) {
+    const c = new BroadcastChannel(name);
+    seen = new Promise((resolve) => {
+      c.onmessage = (e) => {
+        if (e.data.relayed && e.data.key === key) {
+          resolve(now());
+          c.close();
+        }
+      };
+    });
+  },
+
+  pokeRelay(name, key) {
+    window.relayPoke ??= new BroadcastChannel(name);
+    const t = now();
+    window.relayPoke.postMessage({ key, value: value(0) });
+    return t;
+  },
+
   async openDexie(name) {
     db = new Dexie(name);
     db.version(1).stores({ kv: '' });

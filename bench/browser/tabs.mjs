@@ -12,7 +12,8 @@
 //   in A until the event in B (performance.timeOrigin + now(): one clock for
 //   all pages). PROP samples, one at a time, after WARM unrecorded ones.
 // The floor: N round trips of a small message over a BroadcastChannel from A
-// to L, which echoes them, next to N more idb-keyval sets in A.
+// to L, which echoes them, next to N more idb-keyval sets in A; and the
+// propagation floor: A posts a key, L re-posts it, B waits for it.
 // Dexie's cross-tab propagation in the same browser: a liveQuery of the key
 // in B, a table.put in A. Join: a leader holds PMAP_TABS_JOIN_N entries
 // (default 100,000); a new page opens the store and iterates it; then the
@@ -61,12 +62,12 @@ async function newPage() {
 }
 
 // Latencies (ms) from a poke in `from` until `to` saw it.
-async function propagation(from, to, tag, { watch = 'watch', poke = 'poke' } = {}) {
+async function propagation(from, to, tag, { watch = 'watch', poke = 'poke', args = [] } = {}) {
   const samples = [];
   for (let i = 0; i < WARM + PROP; i++) {
     const key = `prop:${tag}:${i}`;
-    await call(to, watch, key);
-    const t = await call(from, poke, key);
+    await call(to, watch, ...args, key);
+    const t = await call(from, poke, ...args, key);
     const tSeen = await call(to, 'seen');
     if (i >= WARM) samples.push(tSeen - t);
   }
@@ -111,6 +112,10 @@ try {
   await call(L, 'echo', 'tabs-bench-echo');
   const floorMs = await call(A, 'pingPong', 'tabs-bench-echo', N);
   const floorIdbMs = await call(A, 'idbKeyvalSets', 'floor', N);
+  await call(L, 'relay', 'tabs-bench-relay');
+  const relayFloor = await propagation(A, B, 'relay', {
+    watch: 'watchRelay', poke: 'pokeRelay', args: ['tabs-bench-relay'],
+  });
   const dexieName = `tabs-bench-dexie-${Date.now()}`;
   await call(A, 'openDexie', dexieName);
   await call(B, 'openDexie', dexieName);
@@ -128,6 +133,7 @@ try {
   console.log(`BroadcastChannel floor (a round trip to a page that echoes, the least a follower's awaited set can cost): ${fmtRate(floorRate)}; idb-keyval in the same page right after: ${fmtRate(N / (floorIdbMs / 1000))}; floor / idb-keyval ${(floorRate / (N / (floorIdbMs / 1000))).toFixed(1)}x (the issue's target for ours is 10x)`);
   console.log('');
   console.log(`Dexie liveQuery across tabs (put in A until B's liveQuery emits): p50 ${fmtMs(dexie.p50)}, p99 ${fmtMs(dexie.p99)}`);
+  console.log(`Propagation floor (A posts, L re-posts, B receives: two hops on a channel, no store): p50 ${fmtMs(relayFloor.p50)}, p99 ${fmtMs(relayFloor.p99)}; Dexie p50 / floor p50 ${(dexie.p50 / relayFloor.p50).toFixed(1)}x`);
   for (const r of rows) {
     console.log(`${r.kind}: Dexie p50 / ours (follower → follower) p50: ${(dexie.p50 / r.fromFollower.p50).toFixed(1)}x; (leader → follower) ${(dexie.p50 / r.fromLeader.p50).toFixed(1)}x`);
   }
