@@ -34,15 +34,20 @@ async function openAll(pages, kind, name) {
   return roles;
 }
 
-async function closeAll(pages) {
-  for (const p of pages) await p.close();
+// Runs fn(pages) with n fresh pages, and closes those still open after.
+async function withPages(n, fn) {
+  const pages = await Promise.all(Array.from({ length: n }, () => openPage()));
+  try {
+    await fn(pages);
+  } finally {
+    for (const p of pages) if (!p.isClosed()) await p.close();
+  }
 }
 
 describe.each(KINDS)('a store of the %s backend shared by pages', (kind) => {
   test('four pages and a worker writing at once converge, in log order, to what a fresh open reads', async () => {
     const name = freshName('converge');
-    const pages = await Promise.all([0, 1, 2, 3].map(() => openPage()));
-    try {
+    await withPages(4, async (pages) => {
       const roles = await openAll(pages, kind, name);
       expect(roles).toEqual(['leader', 'follower', 'follower', 'follower']);
       const withWorker = kind !== 'sqlite'; // a worker has no import map for sqlite-wasm
@@ -63,48 +68,39 @@ describe.each(KINDS)('a store of the %s backend shared by pages', (kind) => {
       await call(fresh, 'open', kind, name);
       expect(await call(fresh, 'contents')).toEqual(all[0]);
       await fresh.close();
-    } finally {
-      await closeAll(pages);
-    }
+    });
   }, 120000);
 
   test('four pages doing 300 updates each of one counter end with 1200 in every page', async () => {
     const name = freshName('counter');
-    const pages = await Promise.all([0, 1, 2, 3].map(() => openPage()));
-    try {
+    await withPages(4, async (pages) => {
       await openAll(pages, kind, name);
       await Promise.all(pages.map((p) => call(p, 'counter', 300)));
       for (const p of pages) {
         await call(p, 'refresh');
         expect(await call(p, 'get', 'n')).toBe(1200);
       }
-    } finally {
-      await closeAll(pages);
-    }
+    });
   }, 120000);
 });
 
 test('a write in one page reaches a change listener in another, with origin remote', async () => {
   const name = freshName('events');
-  const pages = await Promise.all([0, 1, 2].map(() => openPage()));
-  try {
+  await withPages(3, async (pages) => {
     await openAll(pages, 'indexeddb', name);
     await call(pages[1], 'set', 'from-follower', 1);
     await call(pages[0], 'set', 'from-leader', 2);
     await pages[2].waitForFunction(() => window.ops.remoteKeys().length >= 2);
     expect(await call(pages[2], 'remoteKeys')).toEqual(['from-follower', 'from-leader']);
     expect(await call(pages[1], 'remoteKeys')).toEqual(['from-leader']);
-  } finally {
-    await closeAll(pages);
-  }
+  });
 }, 60000);
 
 describe.each(KINDS)('the leader page of a %s store going away', (kind) => {
   test.each(['closed', 'crashed'])('while followers write (%s): they go on, and every resolved write is there exactly once', async (how) => {
     const name = freshName(`leader-${how}`);
-    const pages = await Promise.all([0, 1, 2].map(() => openPage()));
-    const [leader, ...followers] = pages;
-    try {
+    await withPages(3, async (pages) => {
+      const [leader, ...followers] = pages;
       await openAll(pages, kind, name);
       followers.forEach((p, i) => call(p, 'startLoop', `f${i}:`));
       await followers[0].waitForFunction(() => window.ops.resolvedSoFar() > 20);
@@ -128,16 +124,13 @@ describe.each(KINDS)('the leader page of a %s store going away', (kind) => {
       const keys = new Set(states[0].map(([k]) => k)); // keys of a map: each once
       const lost = loops.flatMap((l) => l.resolved).filter((k) => !keys.has(k));
       expect(lost).toEqual([]);
-    } finally {
-      for (const p of pages) if (!p.isClosed()) await p.close();
-    }
+    });
   }, 60000);
 });
 
 test('a follower that reloads rejoins and sees what was written meanwhile', async () => {
   const name = freshName('reload');
-  const pages = await Promise.all([0, 1].map(() => openPage()));
-  try {
+  await withPages(2, async (pages) => {
     await openAll(pages, 'opfs', name);
     await call(pages[1], 'counter', 5);
     await pages[1].reload();
@@ -145,15 +138,12 @@ test('a follower that reloads rejoins and sees what was written meanwhile', asyn
     await call(pages[0], 'counter', 5);
     expect(await call(pages[1], 'open', 'opfs', name)).toBe('follower');
     expect(await call(pages[1], 'get', 'n')).toBe(10);
-  } finally {
-    await closeAll(pages);
-  }
+  });
 }, 60000);
 
 test('a fifth page joins a store of 100,000 entries that four pages share, and holds them all', async () => {
   const name = freshName('join');
-  const pages = await Promise.all([0, 1, 2, 3].map(() => openPage()));
-  try {
+  await withPages(4, async (pages) => {
     await openAll(pages, 'indexeddb', name);
     await call(pages[0], 'fill', 100_000);
     await call(pages[3], 'set', 'last', 'from a follower');
@@ -162,17 +152,14 @@ test('a fifth page joins a store of 100,000 entries that four pages share, and h
     expect(await call(fifth, 'open', 'indexeddb', name)).toBe('follower');
     expect(await call(fifth, 'summary')).toEqual({ count: 100_001, first: ['key:1', 'v1'], last: ['last', 'from a follower'] });
     expect((await call(pages[0], 'stats')).clients).toBe(4);
-  } finally {
-    await closeAll(pages);
-  }
+  });
 }, 60000);
 
 describe.each(['opfs', 'indexeddb'])('a %s store whose leader page hangs', (kind) => {
   test('the followers take it over after a while and go on; the old leader, once it runs again, writes nothing', async () => {
     const name = freshName('hung');
-    const pages = await Promise.all([0, 1, 2].map(() => openPage()));
-    const [leader, ...followers] = pages;
-    try {
+    await withPages(3, async (pages) => {
+      const [leader, ...followers] = pages;
       await openAll(pages, kind, name);
       followers.forEach((p, i) => call(p, 'startLoop', `f${i}:`));
       await followers[0].waitForFunction(() => window.ops.resolvedSoFar() > 20);
@@ -209,9 +196,7 @@ describe.each(['opfs', 'indexeddb'])('a %s store whose leader page hangs', (kind
       pages.push(fresh);
       await call(fresh, 'open', kind, name);
       expect(await call(fresh, 'contents')).toEqual(states[0]);
-    } finally {
-      for (const p of pages) if (!p.isClosed()) await p.close();
-    }
+    });
   }, 90000);
 });
 
@@ -260,8 +245,7 @@ test.each(['opfs', 'indexeddb'])('the %s leader running out of quota: a follower
 
 test('a service worker follows a store that pages share: its writes reach the pages, theirs reach it', async () => {
   const name = freshName('sw');
-  const pages = await Promise.all([0, 1].map(() => openPage()));
-  try {
+  await withPages(2, async (pages) => {
     await openAll(pages, 'indexeddb', name);
     const sw = (op, ...args) => pages[1].evaluate(([o, a]) => window.sw(o, ...a), [op, args]);
     expect(await sw('open', 'indexeddb', name)).toBe('follower');
@@ -275,7 +259,5 @@ test('a service worker follows a store that pages share: its writes reach the pa
     await call(pages[1], 'refresh');
     expect(await call(pages[1], 'get', 'n')).toBe(50);
     await sw('close');
-  } finally {
-    await closeAll(pages);
-  }
+  });
 }, 60000);
