@@ -176,12 +176,16 @@ export class FollowerDriver {
     if (this.#pending.length === 0 && this.#syncs.size === 0) this.#heard = Date.now(); // asked while idle
     this.#watchdog ??= setInterval(() => {
       if (this.#pending.length === 0 && this.#syncs.size === 0) {
-        clearInterval(this.#watchdog);
-        this.#watchdog = null;
+        this.#stopWatchdog();
       } else if (this.#conn !== null && Date.now() - this.#heard > HANG_MS) {
         this.#conn.close(hung(this.#name)); // #lost: rejoin, deposing it
       }
     }, HANG_MS / 4);
+  }
+
+  #stopWatchdog() {
+    clearInterval(this.#watchdog);
+    this.#watchdog = null;
   }
 
   /** Resolves once this map reflects every write sequenced before the call. */
@@ -342,8 +346,7 @@ export class FollowerDriver {
    */
   #handOver() {
     this.#cut();
-    clearInterval(this.#watchdog);
-    this.#watchdog = null;
+    this.#stopWatchdog();
     this.state = 'closed';
     const pending = this.#pending.splice(0);
     const syncs = [...this.#syncs.values()];
@@ -355,8 +358,7 @@ export class FollowerDriver {
 
   #fail(error) {
     if (this.state !== 'open') return;
-    clearInterval(this.#watchdog);
-    this.#watchdog = null;
+    this.#stopWatchdog();
     this.state = 'failed';
     this.failure = error;
     this.#cut();
@@ -386,8 +388,7 @@ export class FollowerDriver {
   }
 
   async release() {
-    clearInterval(this.#watchdog);
-    this.#watchdog = null;
+    this.#stopWatchdog();
     this.state = 'closed';
     const conn = this.#conn;
     this.#conn = null;
