@@ -126,11 +126,21 @@ export class Writes {
     this.#m.driver.checkWritable();
     checkKey(key);
     if (typeof fn !== 'function') throw invalidType('update(key, fn) needs a function');
-    for (;;) {
+    for (let fresh = false; ; fresh = true) {
       const follower = this.#m.sharing?.follower ?? null;
       const cond = follower?.position();
       const current = this.#m.reads.stored(key);
-      const next = fn(current === undefined ? undefined : this.#m.form.decode(key, current));
+      let next;
+      try {
+        next = fn(current === undefined ? undefined : this.#m.form.decode(key, current));
+      } catch (err) {
+        // A follower's state may lag the log (another process's write is on
+        // its way): fn runs again on the latest value, and only if it throws
+        // there too does the update.
+        if (follower === null || fresh) throw err;
+        await follower.refresh();
+        continue;
+      }
       if (isThenable(next)) throw invalidType('the update function must return the new value, not a Promise');
       if (follower === null) {
         await this.set(key, next);

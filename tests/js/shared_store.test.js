@@ -153,6 +153,30 @@ test('the native library does not join: its writer gets LOCKED naming the leader
   await a.close();
 });
 
+test('a follower\'s update whose function throws on a value it has not yet received runs it again on the latest one', async () => {
+  const file = path.join(dir, 'u.pmap');
+  const leader = await PersistentMap.open(file);
+  const follower = await PersistentMap.open(file);
+  try {
+    expect(follower.stats().role).toBe('follower');
+    const strict = (v) => {
+      if (v === undefined) throw new TypeError('no value yet');
+      return { n: v.n + 1 };
+    };
+    for (let i = 0; i < 20; i++) {
+      await leader.set(`k${i}`, { n: 1 }); // in the log; on its way to the follower
+      expect(await follower.update(`k${i}`, strict)).toEqual({ n: 2 });
+    }
+    await expect(follower.update('never-set', strict)).rejects.toThrow('no value yet');
+    await leader.refresh();
+    expect(leader.get('k19')).toEqual({ n: 2 });
+    expect(leader.has('never-set')).toBe(false);
+  } finally {
+    await follower.close();
+    await leader.close();
+  }
+});
+
 describe('four processes', () => {
   test.each(['fs', 'sqlite'])('doing random writes converge on the log, equal to a fresh open (%s)', async (backend) => {
     const file = path.join(dir, `r.${backend}`);
