@@ -5,6 +5,13 @@
 
 import { invalidType } from '../errors.js';
 
+/** Whether a 'change' event may have changed `key` (a clear or a reload may have changed any). */
+export function touches(event, key) {
+  if (event.key !== undefined) return event.key === key;
+  if (event.keys !== undefined) return event.keys.includes(key);
+  return true;
+}
+
 export class Events {
   #listeners = new Map(); // type -> Set of listeners
   /** How many 'change' listeners there are: writes build their events only when someone listens. */
