@@ -307,6 +307,17 @@ export class PersistentMap<V extends StorableMembers<V> = StoredValue> implement
    */
   on(type: 'error', listener: (error: PersistentMapError) => void): this;
   off(type: 'change' | 'error', listener: (...args: any[]) => void): this;
+
+  /**
+   * Changes exactly when what reads see changes (a write through this map, another tab's or
+   * process's, a reload); equal otherwise: React's useSyncExternalStore getSnapshot.
+   */
+  readonly version: number;
+  /**
+   * Calls listener(map) at once and after every change (the Svelte store contract; React's
+   * useSyncExternalStore ignores the argument); returns the function that stops it.
+   */
+  subscribe(listener: (map: this) => void): () => void;
 }
 
 /** Makes `kind` usable as { backend: kind }. */

@@ -174,6 +174,7 @@ export class PersistentMap {
 
   #reloaded() {
     this.#cache.forget();
+    this.#events.changed();
     this.#events.emit('change', { type: 'reload', origin: 'local' });
   }
 
@@ -187,9 +188,12 @@ export class PersistentMap {
       if (e.type === 'clear') this.#cache.forget();
       else for (const key of e.keys ?? [e.key]) this.#cache.forgetKey(key);
     }
+    // A follower's own write, or one its pending writes hide, changes nothing it reads.
+    const seen = events.filter((e) => !e.mine && (e.key === undefined || !this.#overlay.decides(e.key)));
+    if (seen.length === 0) return;
+    this.#events.changed();
     if (this.#events.watched === 0) return;
-    for (const { mine, ...e } of events) {
-      if (mine || (e.key !== undefined && this.#overlay.decides(e.key))) continue;
+    for (const { mine, ...e } of seen) {
       e.origin = 'remote';
       this.#events.emit('change', e);
     }
@@ -374,6 +378,27 @@ export class PersistentMap {
   }
 
   // ---- events ----
+
+  /**
+   * A number that changes exactly when what reads see changes (a write
+   * through this map, another process's, a reload): React's getSnapshot.
+   */
+  get version() {
+    return this.#events.version;
+  }
+
+  /**
+   * Calls `listener(map)` at once and after every change (the Svelte store
+   * contract; React's useSyncExternalStore ignores the argument); returns
+   * the function that stops it.
+   */
+  subscribe(listener) {
+    if (typeof listener !== 'function') throw invalidType('subscribe(listener) needs a function');
+    const run = () => listener(this);
+    listener(this);
+    this.#events.on('subscribe', run);
+    return () => this.#events.off('subscribe', run);
+  }
 
   /**
    * Listens for 'change' ({type, key|keys, origin: 'local'|'remote'}) and

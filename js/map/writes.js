@@ -148,6 +148,7 @@ export class Writes {
       }
       this.#queueSet(key, next, true);
       const done = follower.commitConditional(key, cond);
+      this.#changed(done);
       if (this.#m.events.watched > 0) this.#m.events.emit('change', { type: 'set', key, origin: 'local' }, done);
       try {
         await done;
@@ -256,17 +257,27 @@ export class Writes {
       this.#m.cache.beforeWrite();
       const done = this.#m.driver.commitViaSnapshot(importOps(list, lines, this.#m.form, this.#m.core, this.#m.options.maxRecordSize));
       for (const [key, stored] of list) this.#show(key, stored, 0);
+      this.#m.events.changed(done);
       if (this.#m.events.watched > 0) this.#m.events.emit('change', { type: 'setMany', keys: list.map(([k]) => k), origin: 'local' }, done);
       await done;
     }
     return list.length;
   }
 
-  // Commits the write just queued and tells the 'change' listeners, if any.
-  // With `pairs`, event.keys holds [key, stored] pairs to be reduced to keys
-  // (only when someone listens).
+  // A write is visible (`done`: its commit): the version moves on. A
+  // follower's write that the leader refuses leaves its overlay, and reads
+  // see what was there before it again: the version moves on once more.
+  #changed(done) {
+    this.#m.events.changed(done);
+    if (this.#m.sharing?.follower) done.catch(() => this.#m.events.changed());
+  }
+
+  // Commits the write just queued and tells subscribers and the 'change'
+  // listeners, if any. With `pairs`, event.keys holds [key, stored] pairs to
+  // be reduced to keys (only when someone listens).
   #written(event, pairs = false) {
     const done = this.#m.driver.commit();
+    this.#changed(done);
     if (this.#m.events.watched > 0) {
       if (pairs) event.keys = event.keys.map(([k]) => k);
       event.origin = 'local';

@@ -25,7 +25,7 @@ afterAll(() => removeTempDir(dir));
 
 test('the tarball holds the code, the .wasm and the types, and no tests', () => {
   const pkg = path.join(app, 'node_modules', 'persistent-map');
-  for (const f of ['js/index.js', 'js/browser.js', 'js/index.d.ts', 'js/wasm/pmap_core.wasm', 'js/wasm/pmap_core.mjs', 'js/cli/main.js', 'README.md']) {
+  for (const f of ['js/index.js', 'js/browser.js', 'js/index.d.ts', 'js/react.js', 'js/react.d.ts', 'js/adapters.js', 'js/adapters.d.ts', 'js/wasm/pmap_core.wasm', 'js/wasm/pmap_core.mjs', 'js/cli/main.js', 'README.md']) {
     expect([f, fs.existsSync(path.join(pkg, f))]).toEqual([f, true]);
   }
   expect(fs.existsSync(path.join(pkg, 'tests'))).toBe(false);
@@ -68,6 +68,16 @@ test('a CommonJS project (what npm init makes) uses the package through require(
   } else {
     expect(run('with-require.js').stderr).toMatch(/ERR_REQUIRE_ESM/);
   }
+});
+
+test('persistent-map/adapters works with no framework installed, and persistent-map/react asks for React, its optional peer', () => {
+  const run = (code) => spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: app, encoding: 'utf8' });
+  expect(run("const m = await import('persistent-map/adapters'); console.log(Object.keys(m).sort().join())")).toMatchObject({
+    status: 0, stdout: 'queryPersisterStorage,reduxPersistStorage,rehydrateOnChange,zustandStorage\n',
+  });
+  const react = run("await import('persistent-map/react')");
+  expect(react.status).not.toBe(0);
+  expect(react.stderr).toMatch(/Cannot find package 'react'/);
 });
 
 test('the tarball carries a LICENSE and no benchmark write-up', () => {

@@ -30,6 +30,10 @@ beforeAll(() => {
   work = makeTempDir('pmap-readme-');
   fs.mkdirSync(path.join(work, 'node_modules'));
   fs.symlinkSync(ROOT, path.join(work, 'node_modules', 'persistent-map'));
+  // The "Web apps" samples import the libraries they show (devDependencies).
+  for (const name of ['react', 'react-dom', 'zustand', 'redux', 'redux-persist', '@tanstack']) {
+    fs.symlinkSync(path.join(ROOT, 'node_modules', name), path.join(work, 'node_modules', name));
+  }
   fs.writeFileSync(path.join(work, 'package.json'), '{"type":"module"}');
   bin = path.join(work, '.bin');
   fs.mkdirSync(bin);
