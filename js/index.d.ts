@@ -41,7 +41,7 @@ export type StorableMembers<V> = {
 /** The default value type. */
 export type StoredValue = Storable;
 
-export type ErrorCode = 'IO' | 'QUOTA' | 'LOCKED' | 'CORRUPT' | 'CLOSED' | 'INVALID' | 'NOT_FOUND';
+export type ErrorCode = 'IO' | 'QUOTA' | 'LOCKED' | 'CORRUPT' | 'CLOSED' | 'INVALID' | 'NOT_FOUND' | 'UNAVAILABLE';
 
 /** Every failure the store reports. Bad input is a TypeError or RangeError with code 'INVALID'. */
 export class PersistentMapError extends Error {
