@@ -16,10 +16,18 @@ const MESSAGE_TOO_LARGE = 10054;
 const STREAM_NOT_FOUND = 10059;
 const NO_MESSAGE = 10037;
 const STREAM_NAME_IN_USE = 10058;
-const NOT_AVAILABLE = [10008, 10023]; // JetStream not available, insufficient resources
+// JetStream not available, no suitable peers for placement, insufficient resources.
+const NOT_AVAILABLE = [10008, 10005, 10023];
 
-/** Why a compare-and-set append was refused: the log subject moved on. */
+const CONSUMER_EXPIRES_MS = 4000;
+const CONSUMER_HEARTBEAT_MS = 1000;
+const CONSUMER_BATCH = 1000;
+const STALL_MS = 3000;
+
+/** Why a compare-and-set append was refused: the stream moved on. */
 export const CAS_FAILED = Symbol('cas failed');
+/** ... after a try whose answer was lost: it may be the message the stream moved on by. */
+export const CAS_UNCERTAIN = Symbol('cas uncertain');
 
 async function loadClients() {
   try {
@@ -43,8 +51,8 @@ export function natsError(err, what) {
   if (code !== undefined && !NOT_AVAILABLE.includes(code)) {
     return new PersistentMapError('IO', `${what}: JetStream refused it (${err.message}, error ${code})`, { cause: err });
   }
-  // Time-outs, no responders, a closed connection, "JetStream not
-  // available" (10008), "insufficient resources" (10023): no quorum answered.
+  // Time-outs, no responders, a closed connection, NOT_AVAILABLE: the
+  // cluster has too few nodes up for the stream (or no quorum answered).
   return new PersistentMapError('UNAVAILABLE', `${what}: the NATS cluster did not answer (${err?.message ?? err}); it may have lost its quorum. Reads go on; writes resume once a quorum of its nodes is back`, { cause: err });
 }
 
@@ -84,7 +92,7 @@ export class NatsStream {
     }
     try {
       const requestTimeout = Math.min(settings.timeout, 2000);
-      const jsm = await jetstreamManager(nc, { timeout: requestTimeout });
+      const jsm = await jetstreamManager(nc, { timeout: requestTimeout, checkAPI: false });
       const js = jetstream(nc, { timeout: requestTimeout });
       const limit = await NatsStream.#ensureStream(jsm, names, settings, maxRecordSize, nc.info);
       return new NatsStream(nc, js, jsm, names, limit, settings.timeout);
@@ -130,7 +138,7 @@ export class NatsStream {
       try {
         return await fn();
       } catch (err) {
-        if (err === CAS_FAILED || err instanceof PersistentMapError) throw err;
+        if (err === CAS_FAILED || err === CAS_UNCERTAIN || err instanceof PersistentMapError) throw err;
         const e = natsError(err, what);
         if (e.code !== 'UNAVAILABLE' || Date.now() + delay > deadline || this.#nc.isClosed()) throw e;
         await sleep(delay);
@@ -143,7 +151,8 @@ export class NatsStream {
    * `msgID` (a message sent again with the same id within the stream's
    * duplicate window is stored once); with `lastSeq`, only if the
    * stream's last message is that one (0: it has none; else rejects with
-   * CAS_FAILED). (Not the last message of the subject: nats-server before
+   * CAS_FAILED, or CAS_UNCERTAIN if an earlier try went unanswered).
+   * (Not the last message of the subject: nats-server before
    * 2.9.21 does not serialize that check in a cluster, nats-server#4320.)
    * Resolves to the stream sequence.
    */
@@ -159,10 +168,9 @@ export class NatsStream {
           sent = true;
           throw err;
         }
-        if (!sent) throw CAS_FAILED;
-        // The first try may have been appended before its answer was lost:
-        // the stream moved on, perhaps by this very message.
-        throw new PersistentMapError('UNAVAILABLE', `cannot tell whether a conditional write reached the stream ${this.names.stream}: its first try went unanswered (${err.message}); the map shows it if it did`, { cause: err });
+        // A try before went unanswered: the stream may have moved on by
+        // this very message.
+        throw sent ? CAS_UNCERTAIN : CAS_FAILED;
       }
     }, `cannot append to the stream ${this.names.stream}`);
   }
@@ -195,31 +203,69 @@ export class NatsStream {
 
   /**
    * Delivers every message from sequence `from` on, in order, to
-   * onMessage(seq, subject, data), which returns false to stop; errors of
-   * the consumer go to onError. Returns a function that stops it.
+   * onMessage(seq, subject, data), which returns false to stop. The
+   * client's ordered consumer makes its server-side consumer again when
+   * that one is lost (its node died); should the client give up on it, a
+   * new one starts after the last message delivered. Resolves, once the
+   * first consumer is made, to a function that stops it. While wanted()
+   * says messages are awaited and none came for STALL_MS, the consumer is
+   * made again too (after a node's death the client's may wait forever).
    */
-  async consume(from, onMessage, onError) {
-    const messages = await this.#request(async () => {
-      const consumer = await this.#js.consumers.get(this.names.stream, { deliver_policy: 'by_start_sequence', opt_start_seq: from });
-      return consumer.consume();
-    }, `cannot read the stream ${this.names.stream}`);
+  async consume(from, onMessage, wanted) {
+    let next = from;
     let stopped = false;
+    let messages = null;
+    let last = Date.now();
+    const watchdog = setInterval(() => {
+      if (wanted() && Date.now() - last > STALL_MS) {
+        last = Date.now();
+        messages?.stop(); // ends the iteration below, which makes a new one
+      }
+    }, STALL_MS / 2);
+    watchdog.unref?.();
+    const open = () => this.#request(async () => {
+      const consumer = await this.#js.consumers.get(this.names.stream, { deliver_policy: 'by_start_sequence', opt_start_seq: next });
+      // Heartbeats every second: a consumer lost with its node is made
+      // again on another within a few seconds. A joining map reads up to
+      // CONSUMER_BATCH messages per round trip.
+      return consumer.consume({ expires: CONSUMER_EXPIRES_MS, idle_heartbeat: CONSUMER_HEARTBEAT_MS, max_messages: CONSUMER_BATCH });
+    }, `cannot read the stream ${this.names.stream}`);
     const stop = () => {
-      if (stopped) return;
       stopped = true;
-      messages.stop();
+      clearInterval(watchdog);
+      messages?.stop();
     };
+    messages = await open();
     (async () => {
-      for await (const m of messages) {
-        if (stopped) break;
-        if (onMessage(m.seq, m.subject, m.data) === false) {
-          stop();
-          break;
+      for (;;) {
+        try {
+          for await (const m of messages) {
+            if (stopped) return;
+            last = Date.now();
+            next = m.seq + 1;
+            if (onMessage(m.seq, m.subject, m.data) === false) {
+              stop();
+              return;
+            }
+          }
+        } catch {
+          // Made again below.
+        }
+        while (!stopped && !this.#nc.isClosed()) {
+          await sleep(CONSUMER_EXPIRES_MS / 4);
+          try {
+            messages = await open();
+            break;
+          } catch {
+            // The cluster is not answering: try again.
+          }
+        }
+        if (stopped || this.#nc.isClosed()) {
+          clearInterval(watchdog);
+          return;
         }
       }
-    })().catch((err) => {
-      if (!stopped) onError(natsError(err, `cannot read the stream ${this.names.stream}`));
-    });
+    })();
     return stop;
   }
 

@@ -24,7 +24,7 @@ import { PersistentMapError, statusError } from '../errors.js';
 import { checkWritable } from '../map/write_groups.js';
 import { CONFLICT } from '../share/follower.js';
 import { randomId } from '../share/protocol.js';
-import { CAS_FAILED } from './nats_stream.js';
+import { CAS_FAILED, CAS_UNCERTAIN } from './nats_stream.js';
 import { Snapshots, readManifest } from './snapshots.js';
 
 const EMPTY = new Uint8Array(0);
@@ -111,7 +111,7 @@ export class StreamDriver {
   }
 
   async #consume() {
-    this.#stopConsumer = await this.#stream.consume(this.#position + 1, (seq, subject, data) => this.#onMessage(seq, subject, data), (err) => this.#fail(err));
+    this.#stopConsumer = await this.#stream.consume(this.#position + 1, (seq, subject, data) => this.#onMessage(seq, subject, data), () => this.#waiters.length > 0);
   }
 
   checkWritable() {
@@ -233,8 +233,13 @@ export class StreamDriver {
       if (lastSeq === null) throw CAS_FAILED;
       seq = await this.#stream.publish(bytes, { msgID: `${this.client}:${groups[0].seq}`, lastSeq });
     } catch (err) {
+      const error = err === CAS_UNCERTAIN ? await this.#inStream(groups[0]) : err === CAS_FAILED ? CONFLICT : err;
+      if (error === null) {
+        this.#settle(groups[0], null);
+        return;
+      }
       this.#refusals++;
-      for (const g of groups) this.#settle(g, err === CAS_FAILED ? CONFLICT : err);
+      for (const g of groups) this.#settle(g, error);
       return;
     }
     this.#noteMine(seq);
@@ -243,6 +248,18 @@ export class StreamDriver {
     }, (err) => {
       for (const g of groups) this.#settle(g, err);
     });
+  }
+
+  // An update whose first try went unanswered and whose next was refused:
+  // null if the first reached the stream (the map has its record once it
+  // has read the stream to its end), else CONFLICT.
+  async #inStream(group) {
+    try {
+      await this.refresh();
+    } catch (err) {
+      return err;
+    }
+    return this.#core.clientSeq(this.client) >= group.seq ? null : CONFLICT;
   }
 
   #noteMine(seq) {

@@ -11,12 +11,13 @@ import { NatsCluster } from './nats_cluster.js';
 
 const CHILD = new URL('./nats_child.mjs', import.meta.url).pathname;
 
-/** Whether JetStream answers at `servers` (it has a meta leader). */
+/** Whether JetStream at `servers` can place a stream on three nodes. */
 export async function jetStreamReady(servers) {
   const nc = await connect({ servers: servers.split(','), timeout: 1000 });
   try {
-    const jsm = await jetstreamManager(nc, { timeout: 1000 });
-    await jsm.getAccountInfo();
+    const jsm = await jetstreamManager(nc, { timeout: 2000 });
+    await jsm.streams.add({ name: 'READY', subjects: ['ready'], num_replicas: 3 });
+    await jsm.streams.delete('READY');
   } finally {
     await nc.close();
   }
