@@ -6,13 +6,13 @@
 //
 // Two servers may compact at once, and a slow one may store a snapshot
 // older than the latest. So a client that joins takes the manifest that
-// covers the latest position, not the last one stored; and every purge
-// keeps every message after the position its snapshot covers (on every
-// subject: the older snapshots go too), which is
-// never past that manifest's. A client that has read the stream that far
-// never misses a message; one that had not, or that took a manifest a
-// compaction made obsolete while it read, finds a gap in the stream's
-// sequence numbers and loads the snapshot again (stream_driver.js).
+// covers the latest position, not the last one stored; and a purge
+// removes only messages up to the position its snapshot covers (on every
+// subject: older snapshots go too), never past that manifest's. A client
+// that has read the stream that far never misses a message; one that had
+// not, or that took a manifest a compaction made obsolete while it read,
+// finds a gap in the stream's sequence numbers and loads the snapshot
+// again (stream_driver.js).
 
 import { PersistentMapError } from '../errors.js';
 

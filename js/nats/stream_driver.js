@@ -293,13 +293,13 @@ export class StreamDriver {
     if (seq <= this.#position) return true; // delivered again after a reconnection
     if (seq !== this.#position + 1) {
       // A gap: a compaction purged messages this map had not read yet.
-      this.#resync();
+      this.#resync(seq);
       return false;
     }
     const names = this.#stream.names;
     try {
       if (subject === names.log) this.#apply(seq, data);
-      else if (subject === names.snap) this.#snapshotSeen(readManifest(names.stream, { seq, data }));
+      else if (subject === names.snap) this.#snapshotSeen(seq, data);
       else if (subject !== names.chunk) throw new PersistentMapError('CORRUPT', `message ${seq} of the JetStream stream ${names.stream} is on the subject ${subject}, which is not one of this store's`);
     } catch (err) {
       this.#fail(err);
@@ -329,10 +329,11 @@ export class StreamDriver {
     if (mine) this.#compactIfDue();
   }
 
-  #snapshotSeen(manifest) {
+  // Another snapshot (checked that it is one): the log since it starts anew.
+  #snapshotSeen(seq, data) {
+    readManifest(this.#stream.names.stream, { seq, data });
     const s = this.#core.stats();
     this.#since = { bytes: 0, records: s.totalRecords, live: s.liveRecords };
-    return manifest;
   }
 
   // Automatic compaction, by the client whose own write made it due: the
@@ -357,13 +358,18 @@ export class StreamDriver {
     this.#waiters = still;
   }
 
-  // Starts again from the latest snapshot.
-  async #resync() {
+  // Starts again from the latest snapshot, which must cover the messages
+  // before `seq` that are gone.
+  async #resync(seq) {
     this.#resyncing = true;
     this.#stopConsumer?.();
     try {
       for (let attempt = 1; !(await this.#load()); attempt++) {
         if (attempt === JOIN_ATTEMPTS) throw new PersistentMapError('UNAVAILABLE', `${this.#name}: compactions kept purging the snapshot this map was reading`);
+      }
+      if (this.#position < seq - 1) {
+        const stream = this.#stream.names.stream;
+        throw new PersistentMapError('CORRUPT', `${this.#name}: messages ${this.#position + 1} to ${seq - 1} of the JetStream stream ${stream} are gone and no snapshot covers them (removed by something other than persistent-map)`);
       }
       this.#hooks.reloaded();
       this.#resyncing = false;

@@ -147,6 +147,17 @@ describeNats('what a NATS store refuses', () => {
     await map.close().catch(() => {});
   }, 30000);
 
+  test('log messages removed by something else, with no snapshot covering them: an open fails with CORRUPT naming them', async () => {
+    const name = storeName();
+    const map = await PersistentMap.open(name, { backend: natsBackend(settings) });
+    for (let i = 0; i < 5; i++) await map.set(`k${i}`, i);
+    await map.close();
+    const m = await manager(cluster.servers);
+    await m.jsm.streams.purge(`PMAP_${name}`, { seq: 3 });
+    await m.close();
+    await expect(PersistentMap.open(name, { backend: natsBackend(settings) })).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('messages 1 to 2 ') });
+  }, 30000);
+
   test('bad settings and names NATS cannot carry are refused before anything connects', async () => {
     expect(() => natsBackend({})).toThrow(expect.objectContaining({ code: 'INVALID', message: expect.stringContaining('servers') }));
     expect(() => natsBackend({ servers: 'nats://x:4222', replicas: 9 })).toThrow(RangeError);
