@@ -240,6 +240,28 @@ export class Core {
   }
 
   /**
+   * The log records the operation stream `ops` makes (a copy), applying
+   * nothing: for a writer whose records are put in order elsewhere (a NATS
+   * stream) and come back to it through follow(). Throws a
+   * PersistentMapError (INVALID for a record over maxRecordSize) if the
+   * stream is refused.
+   */
+  encode(ops) {
+    const at = this.#putOps(ops);
+    const out = this.input;
+    const ok = this.engine.encode(at, ops.length, out);
+    let bytes = null;
+    if (ok) {
+      const answer = this.module.HEAPU32;
+      const start = answer[out >>> 2];
+      bytes = this.module.HEAPU8.slice(start, start + answer[(out >>> 2) + 1]);
+    }
+    this.#trimInput();
+    if (!ok) throw statusError(this.engine.lastStatus());
+    return bytes;
+  }
+
+  /**
    * Applies `bytes`, a run of complete log records another writer appended
    * (never a header), with the checks of recovery: all or nothing. Throws a
    * PersistentMapError (CORRUPT naming the damaged record's offset in the

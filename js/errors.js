@@ -2,7 +2,7 @@
 // `code`. Bad input from the caller is a TypeError or RangeError (as the
 // built-ins are) that also carries code 'INVALID'.
 
-/** @typedef {'IO'|'QUOTA'|'LOCKED'|'CORRUPT'|'CLOSED'|'INVALID'|'NOT_FOUND'} ErrorCode */
+/** @typedef {'IO'|'QUOTA'|'LOCKED'|'CORRUPT'|'CLOSED'|'INVALID'|'NOT_FOUND'|'UNAVAILABLE'} ErrorCode */
 
 export class PersistentMapError extends Error {
   /**
@@ -42,7 +42,7 @@ export function statusError(status, context) {
   return new PersistentMapError(code, context ? `${context}: ${status.message}` : status.message);
 }
 
-const CODES = new Set(['IO', 'QUOTA', 'LOCKED', 'CORRUPT', 'CLOSED', 'INVALID', 'NOT_FOUND']);
+const CODES = new Set(['IO', 'QUOTA', 'LOCKED', 'CORRUPT', 'CLOSED', 'INVALID', 'NOT_FOUND', 'UNAVAILABLE']);
 
 /**
  * The code of any error the platform or a library throws: out of space

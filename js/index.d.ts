@@ -41,7 +41,7 @@ export type StorableMembers<V> = {
 /** The default value type. */
 export type StoredValue = Storable;
 
-export type ErrorCode = 'IO' | 'QUOTA' | 'LOCKED' | 'CORRUPT' | 'CLOSED' | 'INVALID' | 'NOT_FOUND';
+export type ErrorCode = 'IO' | 'QUOTA' | 'LOCKED' | 'CORRUPT' | 'CLOSED' | 'INVALID' | 'NOT_FOUND' | 'UNAVAILABLE';
 
 /** Every failure the store reports. Bad input is a TypeError or RangeError with code 'INVALID'. */
 export class PersistentMapError extends Error {
@@ -55,6 +55,17 @@ export class PersistentMapError extends Error {
 export interface Codec<V> {
   encode(value: V): Uint8Array | string;
   decode(bytes: Uint8Array): V;
+}
+
+/**
+ * A backend that puts every client's writes in order itself, so that every
+ * map of its stores follows it (natsBackend of 'persistent-map/nats'; see
+ * docs/BACKENDS.md). Made by such a function, not written by hand.
+ */
+export interface SequencerBackend {
+  readonly kind: string;
+  readonly sequencer: true;
+  join(name: string, options: object, make: object): Promise<PersistentMap<any>>;
 }
 
 /**
@@ -120,9 +131,10 @@ export interface CompactionOptions {
 export interface OpenOptions<V = StoredValue> {
   /**
    * 'auto' (default: fs in Node, opfs or indexeddb in browsers), 'fs', 'opfs', 'indexeddb', 'sqlite'
-   * (needs the optional package @sqlite.org/sqlite-wasm; see SqliteBackend), 'memory', or a backend object.
+   * (needs the optional package @sqlite.org/sqlite-wasm; see SqliteBackend), 'memory', or a backend object
+   * (natsBackend() of 'persistent-map/nats' makes one for a store shared by servers).
    */
-  backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | LogBackend;
+  backend?: 'auto' | 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | LogBackend | SequencerBackend;
   /**
    * Wait for exclusive access: until the store's writer (another tab, worker or process, or
    * another map in this one) closes it, instead of failing with LOCKED. Implies `exclusive`.
@@ -190,15 +202,16 @@ export interface Stats {
   deadRatio: number;
   generation: number;
   /** The backend the store is on: what 'auto' chose, or 'custom' for a backend object. */
-  backend: 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | 'custom' | (string & {});
+  backend: 'fs' | 'opfs' | 'indexeddb' | 'sqlite' | 'memory' | 'nats' | 'custom' | (string & {});
   durability: 'relaxed' | 'strict';
   state: 'open' | 'failed' | 'closed';
   /**
    * 'leader': this map owns the store's log (and shares it with `clients` followers);
-   * 'follower': another process, tab or worker leads and this map follows it; 'exclusive':
+   * 'follower': another process, tab or worker leads and this map follows it; 'nats': a NATS
+   * JetStream stream orders the writes of every server and this map follows it; 'exclusive':
    * not shared.
    */
-  role: 'leader' | 'follower' | 'exclusive';
+  role: 'leader' | 'follower' | 'nats' | 'exclusive';
   /** Followers connected to this leader; null otherwise. */
   clients: number | null;
 }

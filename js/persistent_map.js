@@ -17,7 +17,7 @@ import { Events } from './map/events.js';
 import { LogDriver } from './map/log_driver.js';
 import { checkOptions } from './map/options.js';
 import { ReadCache } from './map/read_cache.js';
-import { capabilitiesOf, makeBackend, transportOf } from './map/registry.js';
+import { capabilitiesOf, isSequencer, makeBackend, transportOf } from './map/registry.js';
 import { StoredForm } from './map/stored_form.js';
 import { Writes } from './map/writes.js';
 import { checkRows } from './map/table_rows.js';
@@ -59,6 +59,7 @@ export class PersistentMap {
     const o = checkOptions(name, options);
     const module = await loadCore(o.wasm);
     const { backend, kind } = await makeBackend(name, o);
+    if (isSequencer(backend)) return PersistentMap.#follow(name, kind, module, backend, o);
     // `wait` is for exclusive access: a shared open never waits, it joins.
     const transport = o.exclusive || o.wait ? null : transportOf(kind, name);
     let bytes;
@@ -74,6 +75,15 @@ export class PersistentMap {
       });
     }
     return PersistentMap.#lead(name, o, kind, module, { backend, bytes }, transport);
+  }
+
+  // Opens a store whose backend orders the writes itself (a NATS stream):
+  // this map follows it, as every other client does.
+  static #follow(name, kind, module, sequencer, o) {
+    return sequencer.join(name, o, {
+      core: (options) => new Core(module, options),
+      map: (options, core, sharing) => new PersistentMap(CONSTRUCT, name, options, kind, core, null, null, sharing),
+    });
   }
 
   // Opens the store as its writer: from the bytes of its log (`lead`).

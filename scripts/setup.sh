@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # sqlite3: the sqlite backend's tests read its databases with the sqlite3 tool.
 # util-linux (unshare) and mount: the full-disk test mounts a small tmpfs in a
 # private mount namespace.
-packages=(cmake g++ make libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-dev sqlite3 util-linux mount)
+# nats-server: the nats backend's tests start a three-node JetStream cluster.
+packages=(cmake g++ make libgtest-dev libbenchmark-dev nlohmann-json3-dev clang libclang-rt-dev sqlite3 util-linux mount nats-server)
 command -v emcc >/dev/null || packages+=(emscripten)
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)

@@ -4,6 +4,7 @@
 
 #include "coding.h"
 #include "log_format.h"
+#include "log_writer.h"
 #include "record_size.h"
 #include "write_batch.h"
 
@@ -213,6 +214,45 @@ Status ApplyOpStream(std::string_view stream, Engine* engine) {
     }
   }
   return s;
+}
+
+Status EncodeOpStream(std::string_view stream, uint32_t max_record_size,
+                      std::string* out) {
+  Status s = CheckOpStream(stream, max_record_size);
+  if (!s.ok()) return s;
+  OpStreamReader reader(stream);
+  StreamOp op;
+  WriteBatch batch;
+  while (reader.Next(&op)) {
+    switch (op.type) {
+      case log::kPut:
+        log::AppendPut(op.key, op.value, out);
+        break;
+      case log::kDelete:
+        log::AppendDelete(op.key, out);
+        break;
+      case log::kClear:
+        log::AppendClear(out);
+        break;
+      case log::kBatch:
+        batch.Clear();
+        OpStreamReader::ForEachBatchOp(
+            op,
+            [&batch](std::string_view k, std::string_view v) {
+              batch.Put(k, v);
+            },
+            [&batch](std::string_view k) { batch.Delete(k); });
+        log::AppendBatch(batch, out);
+        break;
+      case log::kTagged: {
+        TaggedBatch tagged(op.client, op.seq);
+        AddInnerOps(op, &batch, &tagged);
+        log::AppendTagged(tagged, out);
+        break;
+      }
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace pmap

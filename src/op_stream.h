@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "engine.h"
@@ -91,6 +92,15 @@ Status CheckOpStream(std::string_view stream, uint32_t max_record_size,
 // CheckOpStream, or FailedPrecondition for a TAGGED while the engine's log
 // is of format version 1) the engine is unchanged.
 Status ApplyOpStream(std::string_view stream, Engine* engine);
+
+// Appends to *out the records `stream` makes, as ApplyOpStream would have
+// the engine log them, without applying them to any state: for a writer
+// whose records are sequenced elsewhere (a NATS JetStream stream) and come
+// back to it, in the log's order, to be applied (Engine::Follow). A DELETE
+// is encoded whether or not its key is present (its replay is then a
+// no-op). On a non-OK Status (from CheckOpStream) *out is unchanged.
+Status EncodeOpStream(std::string_view stream, uint32_t max_record_size,
+                      std::string* out);
 
 }  // namespace pmap
 

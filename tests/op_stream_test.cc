@@ -34,6 +34,17 @@ class Stream {
     s_.push_back(log::kClear);
     return *this;
   }
+  // A TAGGED of client `client`'s write `seq` holding the stream `inner`.
+  Stream& Tagged(uint64_t client, uint64_t seq, const std::string& inner) {
+    s_.push_back(log::kTagged);
+    PutFixed32(&s_, static_cast<uint32_t>(client));
+    PutFixed32(&s_, static_cast<uint32_t>(client >> 32));
+    PutFixed32(&s_, static_cast<uint32_t>(seq));
+    PutFixed32(&s_, static_cast<uint32_t>(seq >> 32));
+    PutFixed32(&s_, static_cast<uint32_t>(inner.size()));
+    s_.append(inner);
+    return *this;
+  }
   Stream& Batch(uint32_t count) {
     s_.push_back(log::kBatch);
     PutFixed32(&s_, count);
@@ -218,6 +229,41 @@ TEST(OpStreamTest, AnEmptyStreamIsValidAndChangesNothing) {
   Engine engine = NewEngine();
   EXPECT_TRUE(ApplyOpStream("", &engine).ok());
   EXPECT_FALSE(engine.has_pending());
+}
+
+TEST(OpStreamTest, EncodingAStreamGivesTheRecordsApplyingItLogs) {
+  Engine engine = NewEngine();
+  Stream inner;
+  inner.Put("t", "1").Clear().Batch(2).Put("u", "2").Delete("t");
+  Stream s;
+  s.Put("a", "1").Delete("a").Batch(2).Put("b", "2").Put("c", "3").Tagged(
+      0x0102030405060708ULL, 300, inner.str());
+  std::string encoded = "prefix";
+  ASSERT_TRUE(
+      EncodeOpStream(s.str(), log::kDefaultMaxRecordSize, &encoded).ok());
+  ASSERT_TRUE(ApplyOpStream(s.str(), &engine).ok());
+  EXPECT_EQ("prefix" + engine.TakePending(), encoded);
+}
+
+TEST(OpStreamTest, EncodingAppliesNothingSoADeleteOfAnAbsentKeyIsARecord) {
+  std::string encoded;
+  ASSERT_TRUE(EncodeOpStream(Stream().Delete("gone").str(),
+                             log::kDefaultMaxRecordSize, &encoded)
+                  .ok());
+  EXPECT_EQ(9u + 4u, encoded.size());
+  EXPECT_EQ(log::kDelete, static_cast<uint8_t>(encoded[8]));
+}
+
+TEST(OpStreamTest, EncodingARefusedStreamAppendsNothing) {
+  std::string encoded = "kept";
+  EXPECT_TRUE(EncodeOpStream(Stream().Put("k", std::string(100, 'v')).str(),
+                             64, &encoded)
+                  .IsInvalidArgument());
+  std::string malformed = Stream().Put("k", "v").str();
+  malformed.pop_back();
+  EXPECT_FALSE(
+      EncodeOpStream(malformed, log::kDefaultMaxRecordSize, &encoded).ok());
+  EXPECT_EQ("kept", encoded);
 }
 
 TEST(RecordSizeTest, BatchOperationSizesMatchWriteBatchEncoding) {

@@ -104,6 +104,21 @@ class WasmEngine {
   }
   val LastStatus() const { return StatusVal(last_status_); }
 
+  // Encodes the operation stream at [ptr, ptr + len) as the records it
+  // makes, applying nothing (EncodeOpStream). Writes their address and
+  // length as two u32 at `out` (4-aligned; valid until the next Encode).
+  // Returns false if the stream was refused; LastStatus() says why.
+  bool Encode(uintptr_t ptr, size_t len, uintptr_t out) {
+    encoded_.clear();
+    last_status_ = EncodeOpStream(
+        Bytes(ptr, len), engine_.options().max_record_size, &encoded_);
+    if (!last_status_.ok()) return false;
+    auto* o = reinterpret_cast<uint32_t*>(out);
+    o[0] = Address(encoded_.data());
+    o[1] = static_cast<uint32_t>(encoded_.size());
+    return true;
+  }
+
   // Follows the run of records at [ptr, ptr + len) (Engine::Follow: all or
   // nothing). Returns false, applying nothing, if they were refused
   // (LastStatus() says why). Else the export buffers describe the
@@ -352,6 +367,7 @@ class WasmEngine {
   Engine::Snapshot snapshot_;
   bool snapshot_done_ = false;
   std::string pending_, text_, bin_;
+  std::string encoded_;  // Encode()'s records
   std::vector<uint32_t> meta_;
 };
 
@@ -369,6 +385,7 @@ EMSCRIPTEN_BINDINGS(persistent_map) {
       .function("recoverNeedsRest", &pmap::WasmEngine::RecoverNeedsRest)
       .function("commit", &pmap::WasmEngine::Commit)
       .function("lastStatus", &pmap::WasmEngine::LastStatus)
+      .function("encode", &pmap::WasmEngine::Encode)
       .function("follow", &pmap::WasmEngine::Follow)
       .function("formatVersion", &pmap::WasmEngine::FormatVersion)
       .function("clientSeq", &pmap::WasmEngine::ClientSeq)

@@ -48,6 +48,10 @@ const REPLACE_IN_BACKGROUND = ['beginReplace', 'finishReplace', 'abortReplace'];
 export async function makeBackend(name, options) {
   const { backend } = options;
   if (backend && typeof backend === 'object') {
+    if (isSequencer(backend)) {
+      if (typeof backend.join !== 'function') throw invalidType('a backend that orders the writes itself ({ sequencer: true }) needs a join() method (see docs/BACKENDS.md)');
+      return { backend, kind: typeof backend.kind === 'string' ? backend.kind : 'custom' };
+    }
     for (const m of METHODS) {
       if (typeof backend[m] !== 'function') throw invalidType(`custom backend lacks a ${m}() method (see docs/BACKENDS.md)`);
     }
@@ -67,6 +71,14 @@ export async function makeBackend(name, options) {
     throw invalidType(`unknown backend ${JSON.stringify(backend)}; use ${[...factories.keys(), 'auto'].map((k) => `'${k}'`).join(', ')} or a backend object`);
   }
   return { backend: await factory(name, { wait: options.wait === true, signal: options.signal, wasm: options.wasm, steal: options.steal === true }), kind };
+}
+
+/**
+ * Whether `backend` orders every client's writes itself (persistent-map/nats):
+ * every map of its stores follows it, none owns a log.
+ */
+export function isSequencer(backend) {
+  return backend.sequencer === true;
 }
 
 /**

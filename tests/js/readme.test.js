@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { launchProfile, newProfileDir } from '../browser/chromium.js';
 import { serve } from '../browser/server.js';
 import { makeTempDir, removeTempDir } from './helpers.js';
+import { NatsCluster } from './nats_cluster.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
@@ -26,6 +27,23 @@ const KINDS = ['js node', 'js commonjs', 'js browser', 'cpp', 'sh cli', 'sh setu
 
 let work;
 let bin;
+// The NATS sample's server: one nats-server node, its URL in NATS_URL.
+const nats = new NatsCluster();
+let natsUrl;
+beforeAll(async () => {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  await nats.start(async (servers) => {
+    const nc = await connect({ servers, timeout: 1000 });
+    try {
+      await (await jetstreamManager(nc)).getAccountInfo();
+    } finally {
+      await nc.close();
+    }
+  }, 1);
+  natsUrl = nats.servers;
+});
+afterAll(() => nats.stop());
 beforeAll(() => {
   work = makeTempDir('pmap-readme-');
   fs.mkdirSync(path.join(work, 'node_modules'));
@@ -65,7 +83,7 @@ describe('samples, in README order', () => {
       if (b.kind === 'js node' || b.kind === 'js commonjs') {
         const file = path.join(work, `sample-${b.n}.${b.kind === 'js node' ? 'mjs' : 'cjs'}`);
         fs.writeFileSync(file, b.code);
-        const r = spawnSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 60000 });
+        const r = spawnSync(process.execPath, [file], { cwd: work, encoding: 'utf8', timeout: 60000, env: { ...process.env, NATS_URL: natsUrl } });
         expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
         expect(r.stdout).not.toBe('');
       } else if (b.kind === 'sh cli') {

@@ -10,6 +10,7 @@ import {
   type ChangeEvent,
 } from 'persistent-map';
 import { SqliteBackend as SqliteFromEntry } from 'persistent-map/sqlite';
+import { natsBackend } from 'persistent-map/nats';
 
 async function documentedUsage(): Promise<void> {
   const map = await PersistentMap.open('app.pmap', { durability: 'strict', recovery: 'salvage' });
@@ -96,4 +97,16 @@ async function misuse(): Promise<void> {
   new PersistentMap();
 }
 
-void [documentedUsage, customCodecAndBackend, sqlite, errors, misuse];
+
+async function nats(): Promise<void> {
+  const orders = await PersistentMap.open('orders', { backend: natsBackend({ servers: 'nats://a:4222,nats://b:4222', timeout: 5000 }) });
+  const role: 'leader' | 'follower' | 'nats' | 'exclusive' = orders.stats().role;
+  await PersistentMap.open('orders', { backend: natsBackend({ servers: ['nats://a:4222'], replicas: 3, storage: 'file', user: 'u', pass: 'p' }) });
+  // @ts-expect-error servers is required
+  natsBackend({});
+  // @ts-expect-error storage is 'file' or 'memory'
+  natsBackend({ servers: 'nats://a:4222', storage: 'disk' });
+  void role;
+}
+
+void [documentedUsage, customCodecAndBackend, sqlite, errors, misuse, nats];
