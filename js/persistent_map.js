@@ -148,6 +148,7 @@ export class PersistentMap {
       this.#driver = sharing.follow(core, this.#overlay, {
         remote: this.#remote,
         reloaded: () => this.#reloaded(),
+        settled: (keys) => this.#settled(keys),
         promote: (lead, handOver) => this.#promote(lead, handOver),
         error: (err) => this.#events.emit('error', err),
       });
@@ -198,8 +199,14 @@ export class PersistentMap {
       if (e.type === 'clear') this.#cache.forget();
       else for (const key of e.keys ?? [e.key]) this.#cache.forgetKey(key);
     }
-    // A follower's own write, or one its pending writes hide, changes nothing it reads.
-    const seen = events.filter((e) => !e.mine && (e.key === undefined || !this.#overlay.decides(e.key)));
+    // A follower's own write, or one its pending writes hide, changes nothing
+    // it reads (a hidden one is reported when the pending write leaves).
+    const seen = [];
+    for (const e of events) {
+      if (e.mine) continue;
+      if (e.key !== undefined && this.#overlay.decides(e.key)) this.#overlay.shadow(e.key);
+      else seen.push(e);
+    }
     if (seen.length === 0) return;
     this.#events.changed();
     if (this.#events.watched === 0) return;
@@ -208,6 +215,14 @@ export class PersistentMap {
       this.#events.emit('change', e);
     }
   };
+
+  // A follower's pending write left its overlay and `keys` read differently
+  // now: the log put another client's write after it, or it was refused.
+  #settled(keys) {
+    this.#events.changed();
+    if (this.#events.watched === 0) return;
+    for (const key of keys) this.#events.emit('change', { type: this.#reads.has(key) ? 'set' : 'delete', key, origin: 'remote' });
+  }
 
   // The leader this follower followed is gone and this map took the lock:
   // it leads from the log, after logging the writes it had sent.

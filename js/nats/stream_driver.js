@@ -23,6 +23,7 @@ import { OpWriter } from '../op_writer.js';
 import { PersistentMapError, statusError } from '../errors.js';
 import { checkWritable } from '../map/write_groups.js';
 import { CONFLICT } from '../share/follower.js';
+import { settleGroup } from '../share/overlay.js';
 import { randomId } from '../share/protocol.js';
 import { CAS_FAILED, CAS_UNCERTAIN } from './nats_stream.js';
 import { Snapshots, readManifest } from './snapshots.js';
@@ -191,7 +192,7 @@ export class StreamDriver {
       tagged.tagged(this.client, group.seq, this.ops.take());
       group.records = this.#core.encode(tagged.take());
     } catch (err) {
-      this.#overlay.settle(group.seq);
+      settleGroup(this.#overlay, this.#hooks, group.seq, true);
       group.reject(err);
       return;
     }
@@ -275,7 +276,7 @@ export class StreamDriver {
   #settle(group, error) {
     const i = this.#pending.indexOf(group);
     if (i >= 0) this.#pending.splice(i, 1);
-    this.#overlay.settle(group.seq);
+    settleGroup(this.#overlay, this.#hooks, group.seq, error !== null);
     if (error === null) group.resolve();
     else group.reject(error);
   }
@@ -421,7 +422,7 @@ export class StreamDriver {
     this.#stopConsumer?.();
     this.#cut();
     for (const g of this.#pending.splice(0)) {
-      this.#overlay.settle(g.seq);
+      settleGroup(this.#overlay, this.#hooks, g.seq, true);
       g.reject(error);
     }
     this.#queue = [];

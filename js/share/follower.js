@@ -11,6 +11,7 @@
 import { OpWriter } from '../op_writer.js';
 import { PersistentMapError, errorFromWorker, statusError } from '../errors.js';
 import { checkWritable } from '../map/write_groups.js';
+import { settleGroup } from './overlay.js';
 import { PROTOCOL, checkFromLeader, randomId } from './protocol.js';
 
 /** Why an update's write was refused: another write to its key came first. */
@@ -66,7 +67,8 @@ export class FollowerDriver {
   /**
    * `sharing`: { connect(), tryLead({ steal }), canDepose } (the transport
    * and the backend);
-   * `hooks`: remote(apply), reloaded(), promote(lead, handOver) (this
+   * `hooks`: remote(apply), reloaded(), settled(keys) (keys whose reads
+   * changed when a pending write left the overlay), promote(lead, handOver) (this
    * follower took the lock: lead from `lead`, { backend, bytes }, and call
    * handOver() for its unfinished business once ready), error(err).
    */
@@ -281,7 +283,7 @@ export class FollowerDriver {
     const i = this.#pending.findIndex((g) => g.seq === msg.seq);
     if (i < 0) return;
     const [group] = this.#pending.splice(i, 1);
-    this.#overlay.settle(group.seq);
+    settleGroup(this.#overlay, this.#hooks, group.seq, msg.conflict || msg.error !== undefined);
     this.#idle();
     if (msg.conflict) group.reject(CONFLICT);
     else if (msg.error) group.reject(errorFromWorker(msg.error));
@@ -363,7 +365,7 @@ export class FollowerDriver {
     this.failure = error;
     this.#cut();
     for (const g of this.#pending.splice(0)) {
-      this.#overlay.settle(g.seq);
+      settleGroup(this.#overlay, this.#hooks, g.seq, true);
       g.reject(error);
     }
     for (const s of this.#syncs.values()) s.reject(error);

@@ -8,11 +8,33 @@
 //
 // While writes are pending, values are exact and iteration shows the
 // follower's own new keys after the others; once they are acknowledged the
-// order is the log's, as in every process.
+// order is the log's, as in every process. Another client's write to a key
+// a pending write hides changes nothing a read sees, so it makes no event;
+// the key is noted (shadow), and when the pending write leaves, settle()
+// says which keys now read differently.
+
+function sameBytes(a, b) {
+  if (a === b) return true;
+  if (a === undefined || b === undefined || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Write group `seq` of a follower leaves `overlay` (acknowledged, or
+ * `refused`): the keys that now read differently are reported to `hooks`
+ * (a refused clear may have changed any: a reload).
+ */
+export function settleGroup(overlay, hooks, seq, refused) {
+  const { keys, clear } = overlay.settle(seq);
+  if (clear && refused) hooks.reloaded();
+  else if (keys.length > 0) hooks.settled(keys);
+}
 
 export class Overlay {
   #entries = new Map(); // key -> [{ seq, stored }] (stored undefined: deleted), oldest first
   #clears = []; // seqs of pending clears
+  #shadowed = new Set(); // keys another client wrote while a pending write hid them
   #cache;
 
   /** @param {import('../map/read_cache.js').ReadCache} cache */
@@ -40,23 +62,43 @@ export class Overlay {
     this.#clears.push(seq);
   }
 
+  /** Another client wrote `key` while this follower's pending writes decide it. */
+  shadow(key) {
+    this.#shadowed.add(key);
+  }
+
   /**
    * The write group `seq` is settled: in the core now (its records came
-   * before its acknowledgement), or refused. Either way it leaves.
+   * before its acknowledgement), or refused. Either way it leaves. Returns
+   * { keys, clear }: the keys that now read differently (its own, where
+   * the log decided otherwise, and keys others wrote meanwhile), and
+   * whether the group was a clear (refused, every key may read differently).
    */
   settle(seq) {
+    const clear = this.#clears.includes(seq);
+    const touched = new Set(this.#shadowed);
+    for (const [key, list] of this.#entries) if (list.some((e) => e.seq === seq)) touched.add(key);
+    const before = new Map([...touched].map((key) => [key, this.stored(key)]));
     for (const [key, list] of this.#entries) {
       const kept = list.filter((e) => e.seq !== seq);
       if (kept.length === 0) this.#entries.delete(key);
       else if (kept.length !== list.length) this.#entries.set(key, kept);
     }
     this.#clears = this.#clears.filter((s) => s !== seq);
+    const keys = [];
+    for (const [key, stored] of before) {
+      if (this.decides(key)) continue; // still hidden: noted until then
+      this.#shadowed.delete(key);
+      if (!sameBytes(stored, this.stored(key))) keys.push(key);
+    }
+    return { keys, clear };
   }
 
   /** Every pending write is in the core now (a new leader applied them). */
   reset() {
     this.#entries.clear();
     this.#clears = [];
+    this.#shadowed.clear();
   }
 
   // { hit, stored }: hit when the overlay decides what `key` reads as.

@@ -177,6 +177,27 @@ test('a follower\'s update whose function throws on a value it has not yet recei
   }
 });
 
+test('a follower\'s write the leader refuses reverts its reads, and a change event says so', async () => {
+  const file = path.join(dir, 'e.pmap');
+  // The leader takes records of at most 1 KiB; the follower would take more.
+  const leader = await PersistentMap.open(file, { maxRecordSize: 1024 });
+  const follower = await PersistentMap.open(file);
+  try {
+    await follower.set('k', 'small');
+    const events = [];
+    follower.on('change', (e) => events.push([e.type, e.key, e.origin, follower.get(e.key)]));
+    const version = follower.version;
+    await expect(follower.set('k', 'x'.repeat(4096))).rejects.toMatchObject({ code: 'INVALID' });
+    expect(follower.get('k')).toBe('small');
+    expect(follower.version).not.toBe(version);
+    expect(events).toEqual([['set', 'k', 'local', 'x'.repeat(4096)], ['set', 'k', 'remote', 'small']]);
+    expect(leader.get('k')).toBe('small');
+  } finally {
+    await follower.close();
+    await leader.close();
+  }
+});
+
 describe('four processes', () => {
   test.each(['fs', 'sqlite'])('doing random writes converge on the log, equal to a fresh open (%s)', async (backend) => {
     const file = path.join(dir, `r.${backend}`);
