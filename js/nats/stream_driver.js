@@ -24,6 +24,7 @@ import { PersistentMapError, statusError } from '../errors.js';
 import { checkWritable } from '../map/write_groups.js';
 import { CONFLICT } from '../share/follower.js';
 import { settleGroup } from '../share/overlay.js';
+import { TurnGroup } from '../share/turn_group.js';
 import { randomId } from '../share/protocol.js';
 import { CAS_FAILED, CAS_UNCERTAIN } from './nats_stream.js';
 import { Snapshots, readManifest } from './snapshots.js';
@@ -35,7 +36,6 @@ const JOIN_ATTEMPTS = 5;
 const MINE_KEPT = 1024;
 
 export class StreamDriver {
-  ops = new OpWriter();
   state = 'open';
   failure = null;
   /** This client's id in the log's tagged records. */
@@ -48,9 +48,7 @@ export class StreamDriver {
   #snapshots;
   #hooks;
   #compaction;
-  #limit; // op-stream bytes a group may hold
-  #seq = 0;
-  #open = null; // the group collecting this turn's writes
+  #groups;
   #pending = []; // groups cut, not yet settled, in seq order
   #queue = []; // groups cut, not yet published
   #publishing = false;
@@ -77,7 +75,7 @@ export class StreamDriver {
     this.#compaction = options.compaction;
     // A tagged record adds a few bytes per operation (docs/FORMAT.md):
     // a third of the limit leaves room for them in every case.
-    this.#limit = Math.floor(options.maxRecordSize / 3);
+    this.#groups = new TurnGroup(Math.floor(options.maxRecordSize / 3), () => this.#cut());
   }
 
   core() {
@@ -119,30 +117,19 @@ export class StreamDriver {
     checkWritable(this.#name, this.state, this.failure);
   }
 
-  /**
-   * The seq of the group the next write joins; a write of up to `bytes`
-   * more operation bytes starts a new one if the group would not fit one
-   * record, and so does one that must be `alone` (an update).
-   */
+  /** The operations of this turn's group (share/turn_group.js). */
+  get ops() {
+    return this.#groups.ops;
+  }
+
+  /** The seq of the group the next write joins (share/turn_group.js). */
   groupFor(bytes, alone = false) {
-    if (this.#open !== null && (alone ? !this.ops.empty : this.ops.mark() + bytes > this.#limit)) this.#cut();
-    if (this.#open === null) {
-      const group = { seq: ++this.#seq, records: null, cond: undefined, promise: null, resolve: null, reject: null };
-      group.promise = new Promise((resolve, reject) => {
-        group.resolve = resolve;
-        group.reject = reject;
-      });
-      this.#open = group;
-      queueMicrotask(() => {
-        if (this.#open === group) this.#cut();
-      });
-    }
-    return this.#open.seq;
+    return this.#groups.groupFor(bytes, alone);
   }
 
   /** Issues the writes queued so far: the promise of their group (or of the writes before). */
   commit() {
-    if (this.#open !== null) return this.#open.promise;
+    if (this.#groups.open !== null) return this.#groups.open.promise;
     const last = this.#pending[this.#pending.length - 1];
     return last === undefined ? Promise.resolve() : last.promise.catch(() => {}).then(() => this.#settledEarlier());
   }
@@ -172,7 +159,7 @@ export class StreamDriver {
    * CONFLICT if the stream moved on after `cond` (from position()).
    */
   commitConditional(key, cond) {
-    const group = this.#open;
+    const group = this.#groups.open;
     group.cond = cond;
     this.#cut();
     return group.promise;
@@ -180,16 +167,11 @@ export class StreamDriver {
 
   /** Closes the group of this turn: its records go out with the next message. */
   #cut() {
-    const group = this.#open;
+    const group = this.#groups.close(() => this.commit());
     if (group === null) return;
-    this.#open = null;
-    if (this.ops.empty) {
-      group.resolve(this.commit()); // nothing queued (a write refused before it was): settles with the earlier ones
-      return;
-    }
     const tagged = new OpWriter();
     try {
-      tagged.tagged(this.client, group.seq, this.ops.take());
+      tagged.tagged(this.client, group.seq, group.ops);
       group.records = this.#core.encode(tagged.take());
     } catch (err) {
       settleGroup(this.#overlay, this.#hooks, group.seq, true);

@@ -8,10 +8,10 @@
 // group not acknowledged: the leader logs each group once (its client id
 // and sequence number are in the log). See protocol.js.
 
-import { OpWriter } from '../op_writer.js';
 import { PersistentMapError, errorFromWorker, statusError } from '../errors.js';
 import { checkWritable } from '../map/write_groups.js';
 import { settleGroup } from './overlay.js';
+import { TurnGroup } from './turn_group.js';
 import { PROTOCOL, checkFromLeader, randomId } from './protocol.js';
 
 /** Why an update's write was refused: another write to its key came first. */
@@ -39,7 +39,6 @@ function sleep(ms) {
 }
 
 export class FollowerDriver {
-  ops = new OpWriter();
   state = 'open';
   failure = null;
   /** This client's id in the log's tagged records. */
@@ -51,9 +50,7 @@ export class FollowerDriver {
   #sharing;
   #hooks;
   #strict;
-  #limit; // op-stream bytes a group may hold
-  #seq = 0;
-  #open = null; // the group collecting this turn's writes
+  #groups;
   #pending = []; // groups cut, not yet acknowledged, in seq order
   #conn = null;
   #term = null;
@@ -81,7 +78,7 @@ export class FollowerDriver {
     this.#strict = options.durability === 'strict';
     // A tagged record adds a few bytes per operation (docs/FORMAT.md):
     // a third of the limit leaves room for them in every case.
-    this.#limit = Math.floor(options.maxRecordSize / 3);
+    this.#groups = new TurnGroup(Math.floor(options.maxRecordSize / 3), () => this.#cut());
   }
 
   core() {
@@ -100,30 +97,19 @@ export class FollowerDriver {
     checkWritable(this.#name, this.state, this.failure);
   }
 
-  /**
-   * The seq of the group the next write joins; a write of up to `bytes`
-   * more operation bytes starts a new one if the group would not fit one
-   * record, and so does one that must be `alone` (an update).
-   */
+  /** The operations of this turn's group (turn_group.js). */
+  get ops() {
+    return this.#groups.ops;
+  }
+
+  /** The seq of the group the next write joins (turn_group.js). */
   groupFor(bytes, alone = false) {
-    if (this.#open !== null && (alone ? !this.ops.empty : this.ops.mark() + bytes > this.#limit)) this.#cut();
-    if (this.#open === null) {
-      const group = { seq: ++this.#seq, ops: null, cond: undefined, promise: null, resolve: null, reject: null };
-      group.promise = new Promise((resolve, reject) => {
-        group.resolve = resolve;
-        group.reject = reject;
-      });
-      this.#open = group;
-      queueMicrotask(() => {
-        if (this.#open === group) this.#cut();
-      });
-    }
-    return this.#open.seq;
+    return this.#groups.groupFor(bytes, alone);
   }
 
   /** Issues the writes queued so far: the promise of their group (or of the writes before). */
   commit() {
-    if (this.#open !== null) return this.#open.promise;
+    if (this.#groups.open !== null) return this.#groups.open.promise;
     const last = this.#pending[this.#pending.length - 1];
     return last === undefined ? Promise.resolve() : last.promise.catch(() => {}).then(() => this.#settledEarlier());
   }
@@ -145,7 +131,7 @@ export class FollowerDriver {
    * position()).
    */
   commitConditional(key, cond) {
-    const group = this.#open;
+    const group = this.#groups.open;
     group.cond = { key, term: cond.term, tick: cond.tick };
     this.#cut();
     return group.promise;
@@ -153,14 +139,8 @@ export class FollowerDriver {
 
   /** Closes the group of this turn (the writes before an update, or a full group). */
   #cut() {
-    const group = this.#open;
+    const group = this.#groups.close(() => this.commit());
     if (group === null) return;
-    this.#open = null;
-    if (this.ops.empty) {
-      group.resolve(this.commit()); // nothing queued (a write refused before it was): settles with the earlier ones
-      return;
-    }
-    group.ops = this.ops.take().slice();
     this.#waiting();
     this.#pending.push(group);
     this.#send(group);
