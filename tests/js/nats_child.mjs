@@ -9,6 +9,7 @@
 //                                a failed write is reported as
 //                                {"failed":code}, and the loop goes on
 //   refresh                      -> {"refreshed":true}
+//   reloads                      -> {"reloads":n}: 'reload' change events so far
 //   dump                         -> {"entries":[...map]}
 //   close                        -> {"closed":true}, then exits
 // Errors are reported as {"error":code,"message":...}.
@@ -19,6 +20,7 @@ import { natsBackend } from '../../js/nats/index.js';
 import { bump, prng, randomOp } from './helpers.js';
 
 let map = null;
+let reloads = 0;
 const out = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
 async function random(seed, n) {
@@ -57,6 +59,9 @@ async function loop(prefix) {
 const commands = {
   async open(name, settings) {
     map = await PersistentMap.open(name, { backend: natsBackend(JSON.parse(settings)) });
+    map.on('change', (e) => {
+      if (e.type === 'reload') reloads++;
+    });
     out({ open: map.stats().role });
   },
   random: (seed, n) => random(Number(seed), Number(n)),
@@ -71,6 +76,9 @@ const commands = {
   async refresh() {
     await map.refresh();
     out({ refreshed: true });
+  },
+  reloads() {
+    out({ reloads });
   },
   dump() {
     out({ entries: [...map] });

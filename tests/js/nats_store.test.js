@@ -83,6 +83,34 @@ describeNats('servers sharing a store', () => {
     await Promise.all([a.close(), b.close()]);
   }, 30000);
 
+  test('a server stopped while another writes and compacts past it reloads the snapshot when it runs again, and converges', async () => {
+    const name = storeName();
+    const a = await PersistentMap.open(name, { backend: natsBackend(settings) });
+    await a.set('before', 0);
+    const c = await openChild(name, settings);
+    c.proc.kill('SIGSTOP'); // it reads nothing from here on
+    try {
+      // More messages than its consumer asks for at a time (1,000), so that
+      // most never reach it before the compaction purges them.
+      for (let i = 0; i < 2500; i++) await a.set(`k${i % 50}`, i); // a message each
+      await a.compact(); // purges every message it stopped before
+      await a.set('after', true);
+      const m = await manager(cluster.servers);
+      const info = await m.jsm.streams.info(`PMAP_${name}`);
+      await m.close();
+      expect(info.state.first_seq).toBeGreaterThan(1000);
+    } finally {
+      c.proc.kill('SIGCONT');
+    }
+    await c.ask('refresh', (msg) => msg.refreshed);
+    expect((await c.ask('reloads', (msg) => msg.reloads !== undefined)).reloads).toBeGreaterThan(0); // the gap was seen
+    const { entries } = await c.ask('dump', (msg) => msg.entries);
+    expect(entries).toEqual(JSON.parse(JSON.stringify([...a])));
+    expect(entries.length).toBe(52);
+    await c.close();
+    await a.close();
+  }, 60000);
+
   test('two servers compacting again and again while both write lose no write', async () => {
     const name = storeName();
     const a = await PersistentMap.open(name, { backend: natsBackend(settings) });
