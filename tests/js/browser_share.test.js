@@ -243,21 +243,21 @@ test.each(['opfs', 'indexeddb'])('the %s leader running out of quota: a follower
   }
 }, 60000);
 
-test('a service worker follows a store that pages share: its writes reach the pages, theirs reach it', async () => {
-  const name = freshName('sw');
+test.each([['shared worker', 'shared'], ['service worker', 'sw']])('a %s follows a store that pages share: its writes reach the pages, theirs reach it', async (_, driver) => {
+  const name = freshName(driver);
   await withPages(2, async (pages) => {
     await openAll(pages, 'indexeddb', name);
-    const sw = (op, ...args) => pages[1].evaluate(([o, a]) => window.sw(o, ...a), [op, args]);
-    expect(await sw('open', 'indexeddb', name)).toBe('follower');
-    await sw('set', 'from-the-service-worker', 1);
+    const worker = (op, ...args) => pages[1].evaluate(([d, o, a]) => window[d](o, ...a), [driver, op, args]);
+    expect(await worker('open', 'indexeddb', name)).toBe('follower');
+    await worker('set', 'from-the-worker', 1);
     await call(pages[0], 'set', 'from-a-page', 2);
     await call(pages[0], 'refresh');
-    await sw('refresh');
-    expect(await call(pages[0], 'get', 'from-the-service-worker')).toBe(1);
-    expect(await sw('get', 'from-a-page')).toBe(2);
-    await sw('counter', 50);
+    await worker('refresh');
+    expect(await call(pages[0], 'get', 'from-the-worker')).toBe(1);
+    expect(await worker('get', 'from-a-page')).toBe(2);
+    await worker('counter', 50);
     await call(pages[1], 'refresh');
     expect(await call(pages[1], 'get', 'n')).toBe(50);
-    await sw('close');
+    await worker('close');
   });
 }, 60000);
