@@ -51,7 +51,7 @@ const fmtMs = (ms) => `${ms.toFixed(2)} ms`;
 
 const server = await serve(root);
 const profileDir = newProfileDir();
-const context = await launchProfile(profileDir, { args: (process.env.XARGS ?? '').split(' ').filter(Boolean) });
+const context = await launchProfile(profileDir);
 const call = (page, fn, ...args) => page.evaluate(([f, a]) => window.tabs[f](...a), [fn, args]);
 async function newPage() {
   const page = await context.newPage();
