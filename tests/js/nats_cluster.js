@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** Whether nats-server is installed (scripts/setup.sh installs it). */
-export const haveNatsServer = spawnSync('nats-server', ['--version']).status === 0;
+const haveNatsServer = spawnSync('nats-server', ['--version']).status === 0;
 
 // A port nothing listens on now.
 function freePort() {
@@ -46,6 +46,7 @@ export class NatsCluster {
 
   /** Starts `size` nodes; resolves once JetStream answers through `ready(servers)`. */
   async start(ready, size = 3) {
+    if (!haveNatsServer) throw new Error('no nats-server on PATH: run scripts/setup.sh, which installs Debian\'s nats-server');
     this.#dir = mkdtempSync(path.join(tmpdir(), 'pmap-nats-'));
     for (let i = 0; i < size; i++) {
       this.#nodes.push({ name: `n${i + 1}`, port: await freePort(), clusterPort: await freePort(), dir: path.join(this.#dir, `n${i + 1}`), proc: null });

@@ -4,11 +4,8 @@
 
 import { PersistentMap } from '../../js/index.js';
 import { natsBackend } from '../../js/nats/index.js';
-import { haveNatsServer } from './nats_cluster.js';
 import { prng } from './helpers.js';
 import { child, fresh, killChildren, openChild, startCluster } from './nats_process.js';
-
-const describeNats = haveNatsServer ? describe : describe.skip;
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -47,7 +44,7 @@ function expectLoopsIn(state, loops) {
   }
 }
 
-describeNats('NATS nodes failing', () => {
+describe('NATS nodes failing', () => {
   let cluster;
   let settings;
   beforeEach(async () => {
@@ -106,7 +103,7 @@ describeNats('NATS nodes failing', () => {
   }, 90000);
 });
 
-describeNats('server processes failing', () => {
+describe('server processes failing', () => {
   let cluster;
   beforeAll(async () => {
     cluster = await startCluster();

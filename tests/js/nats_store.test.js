@@ -4,10 +4,7 @@
 
 import { PersistentMap } from '../../js/index.js';
 import { natsBackend } from '../../js/nats/index.js';
-import { haveNatsServer } from './nats_cluster.js';
 import { fresh, killChildren, manager, openChild, startCluster } from './nats_process.js';
-
-const describeNats = haveNatsServer ? describe : describe.skip;
 
 let cluster;
 let settings;
@@ -24,7 +21,7 @@ afterAll(async () => {
 });
 afterEach(killChildren);
 
-describeNats('servers sharing a store', () => {
+describe('servers sharing a store', () => {
   test('three processes doing random operations, then refresh(): identical maps, equal to a fresh open', async () => {
     const name = storeName();
     const procs = await Promise.all([1, 2, 3].map(() => openChild(name, settings)));
@@ -131,7 +128,7 @@ describeNats('servers sharing a store', () => {
   }, 60000);
 });
 
-describeNats('what a NATS store refuses', () => {
+describe('what a NATS store refuses', () => {
   test('a write larger than the stream allows is refused with INVALID and changes nothing', async () => {
     const name = storeName();
     const map = await PersistentMap.open(name, { backend: natsBackend(settings), maxRecordSize: 4096 });
