@@ -2,12 +2,14 @@
 // for JetStream, server processes (nats_child.mjs) driven line by line,
 // and a fresh open's entries.
 
-import { spawn } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { PersistentMap } from '../../js/index.js';
 import { natsBackend } from '../../js/nats/index.js';
 import { NatsCluster } from './nats_cluster.js';
+import { lineChild } from './line_child.js';
+
+export { killChildren } from './line_child.js';
 
 const CHILD = new URL('./nats_child.mjs', import.meta.url).pathname;
 
@@ -42,76 +44,8 @@ export async function manager(servers) {
   return { jsm: await jetstreamManager(nc), js: jetstream(nc), close: () => nc.close() };
 }
 
-const children = new Set();
-
-/** Kills every child process still alive. */
-export async function killChildren() {
-  await Promise.all([...children].map((c) => c.kill()));
-}
-
-/** A server process (nats_child.mjs): send(line), next(predicate), ask(line, predicate). */
-export function child() {
-  const proc = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = [];
-  const waiters = [];
-  let buffered = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk) => {
-    buffered += chunk;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      lines.push(JSON.parse(buffered.slice(0, nl)));
-      buffered = buffered.slice(nl + 1);
-      for (const w of [...waiters]) w();
-    }
-  });
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  const c = {
-    proc,
-    lines,
-    exited,
-    send: (line) => proc.stdin.write(`${line}\n`),
-    /** The first answer (from `from` on) that `pred` accepts; an error answer rejects. */
-    next(pred, from = 0) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          for (let i = from; i < lines.length; i++) {
-            if (lines[i].error) {
-              reject(new Error(`child: ${lines[i].error}: ${lines[i].message}`));
-              return true;
-            }
-            if (pred(lines[i])) {
-              resolve(lines[i]);
-              return true;
-            }
-          }
-          return false;
-        };
-        if (check()) return;
-        const w = () => {
-          if (check()) waiters.splice(waiters.indexOf(w), 1);
-        };
-        waiters.push(w);
-        exited.then(() => reject(new Error(`child exited before answering: ${JSON.stringify(lines.slice(-3))}`)));
-      });
-    },
-    ask(line, pred) {
-      const from = lines.length;
-      c.send(line);
-      return c.next(pred, from);
-    },
-    kill() {
-      proc.kill('SIGKILL');
-      return exited;
-    },
-    async close() {
-      await c.ask('close', (m) => m.closed);
-      await exited;
-    },
-  };
-  children.add(c);
-  exited.then(() => children.delete(c));
-  return c;
-}
+/** A server process (nats_child.mjs) driven line by line. */
+export const child = () => lineChild(CHILD);
 
 /** A server process with store `name` open. */
 export async function openChild(name, settings) {

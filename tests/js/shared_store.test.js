@@ -1,7 +1,7 @@
 // One store, many processes (README "Sharing a store"): real Node processes
 // open one store; the first leads, the others follow over a Unix socket.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -10,76 +10,13 @@ import { lockStore } from '../../js/backends/common/store_lock.js';
 import { FrameReader, encodeFrame } from '../../js/share/protocol.js';
 import { socketDir, socketPath } from '../../js/share/unix_socket.js';
 import { makeTempDir, prng, removeTempDir } from './helpers.js';
+import { killChildren, lineChild } from './line_child.js';
 
 const CHILD = new URL('./shared_child.mjs', import.meta.url).pathname;
 const NATIVE = new URL('../../build/persistent-map-native', import.meta.url).pathname;
 
-const children = new Set(); // killed after each test, whatever happened
-
-/** A child process (shared_child.mjs): send(line), next(predicate) for its answers. */
-function child() {
-  const proc = spawn(process.execPath, [CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
-  children.add(proc);
-  proc.once('exit', () => children.delete(proc));
-  const lines = [];
-  const waiters = [];
-  let buffered = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk) => {
-    buffered += chunk;
-    let nl;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const msg = JSON.parse(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
-      lines.push(msg);
-      for (const w of [...waiters]) w();
-    }
-  });
-  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-  return {
-    proc,
-    lines,
-    exited,
-    send: (line) => proc.stdin.write(`${line}\n`),
-    /** The first answer (from `from` on) that `pred` accepts; an error answer rejects. */
-    next(pred, from = 0) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          for (let i = from; i < lines.length; i++) {
-            if (lines[i].error) {
-              reject(new Error(`child: ${lines[i].error}: ${lines[i].message}`));
-              return true;
-            }
-            if (pred(lines[i])) {
-              resolve(lines[i]);
-              return true;
-            }
-          }
-          return false;
-        };
-        if (check()) return;
-        const w = () => {
-          if (check()) waiters.splice(waiters.indexOf(w), 1);
-        };
-        waiters.push(w);
-        exited.then(() => reject(new Error(`child exited before answering: ${JSON.stringify(lines.slice(-3))}`)));
-      });
-    },
-    async ask(line, pred) {
-      const from = lines.length;
-      this.send(line);
-      return this.next(pred, from);
-    },
-    kill() {
-      proc.kill('SIGKILL');
-      return exited;
-    },
-    /** Closes its map and waits for it to exit. */
-    async close() {
-      await this.ask('close', (m) => m.closed);
-      await exited;
-    },
-  };
-}
+/** A child process (shared_child.mjs) driven line by line. */
+const child = () => lineChild(CHILD);
 
 async function openChild(file, options = {}) {
   const c = child();
@@ -100,10 +37,7 @@ beforeEach(() => {
   dir = makeTempDir('pmap-shared-');
 });
 afterEach(async () => {
-  await Promise.all([...children].map((proc) => new Promise((resolve) => {
-    proc.once('exit', resolve);
-    proc.kill('SIGKILL');
-  })));
+  await killChildren();
   removeTempDir(dir);
 });
 
